@@ -1,0 +1,204 @@
+# -*- coding: utf-8 -*-
+# Copyright: terminology.releases contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""HTTP session, timeouts, bounded retries with Retry-After, error mapping and redaction.
+
+PRIVATE to this collection: it may change without notice.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import time
+import traceback
+from urllib.parse import quote, quote_plus
+
+try:
+    import requests
+    import urllib3
+except ImportError:
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+
+REDACTED = '********'
+USER_AGENT = 'terminology.releases/1.0 (Ansible collection)'
+# Statuses worth another try: the request may succeed unchanged later.
+RETRY_STATUSES = frozenset((408, 429))
+MAX_BACKOFF_SECONDS = 30.0
+MAX_RETRY_AFTER_SECONDS = 120.0
+
+
+class Redactor:
+    """Remove secrets, in every form they travel in, from any text before it leaves the module."""
+
+    def __init__(self, secrets=(), extra_forms=()):
+        forms = set()
+        for secret in secrets:
+            if not secret:
+                continue
+            secret = str(secret)
+            forms.update((secret, quote(secret, safe=''), quote_plus(secret), quote(secret)))
+            forms.add(base64.b64encode(secret.encode('utf-8')).decode('ascii'))
+        forms.update(form for form in extra_forms if form)
+        # Longest first, so that a form containing another is replaced whole.
+        self._forms = sorted(forms, key=len, reverse=True)
+
+    def add(self, *forms):
+        return Redactor(extra_forms=list(self._forms) + [form for form in forms if form])
+
+    def __call__(self, value):
+        if value is None:
+            return None
+        text = value if isinstance(value, str) else str(value)
+        for form in self._forms:
+            text = text.replace(form, REDACTED)
+        return text
+
+    def data(self, value):
+        """Redact every string inside a JSON-like structure."""
+        if isinstance(value, str):
+            return self(value)
+        if isinstance(value, dict):
+            return dict((self(key), self.data(item)) for key, item in value.items())
+        if isinstance(value, (list, tuple)):
+            return [self.data(item) for item in value]
+        return value
+
+
+class HttpError(Exception):
+    """The server answered with a status the caller did not accept."""
+
+    def __init__(self, message, status=None, body=None, headers=None):
+        super().__init__(message)
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
+
+
+class TransportError(Exception):
+    """No usable answer: connection refused or reset, timeout, TLS failure."""
+
+
+def retry_after_seconds(value, now=None):
+    """Seconds asked for by a Retry-After header (delta-seconds or HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
+
+
+def is_retryable_status(status):
+    return status in RETRY_STATUSES or 500 <= status <= 599
+
+
+class RetryPolicy:
+    """Bounded retries with exponential backoff that honours Retry-After (capped)."""
+
+    def __init__(self, retries=3, backoff=1.0, sleep=time.sleep):
+        self.retries = max(0, int(retries))
+        self.backoff = max(0.0, float(backoff))
+        self._sleep = sleep
+
+    def delay(self, attempt, retry_after=None):
+        if retry_after is not None:
+            return min(retry_after, MAX_RETRY_AFTER_SECONDS)
+        return min(self.backoff * (2 ** attempt), MAX_BACKOFF_SECONDS)
+
+    def wait(self, attempt, retry_after=None):
+        self._sleep(self.delay(attempt, retry_after))
+
+
+def transient_exceptions():
+    """Exceptions that mean the connection failed or broke, worth retrying on idempotent requests."""
+    return (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+            requests.exceptions.ChunkedEncodingError, urllib3.exceptions.HTTPError, OSError)
+
+
+class HttpClient:
+    """A requests session with the collection's timeouts, TLS settings, retries and redaction."""
+
+    def __init__(self, timeout=60, retries=3, validate_certs=True, ca_path=None, redact=None,
+                 auth=None, backoff=1.0, sleep=time.sleep):
+        self.timeout = timeout
+        self.policy = RetryPolicy(retries, backoff, sleep)
+        self.redact = redact or Redactor()
+        self.session = requests.Session()
+        self.session.headers['User-Agent'] = USER_AGENT
+        # Identity: byte ranges must address the file itself, not a compressed stream.
+        self.session.headers['Accept-Encoding'] = 'identity'
+        # Passed with every request: requests lets REQUESTS_CA_BUNDLE override a session-level setting,
+        # which would silently replace the user's ca_path.
+        self.verify = ca_path if ca_path else bool(validate_certs)
+        if not validate_certs and not ca_path:
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        if auth:
+            self.session.auth = auth
+
+    def open(self, method, url, headers=None, stream=False, **kwargs):
+        """One attempt, no status check. Transport failures become TransportError, redacted."""
+        try:
+            return self.session.request(method, url, headers=headers, stream=stream, verify=self.verify,
+                                        timeout=self.timeout, allow_redirects=True, **kwargs)
+        except requests.exceptions.SSLError as exc:
+            raise TransportError('TLS verification failed for %s: %s. Set ca_path to a CA bundle that signs the server '
+                                 'certificate, or (not recommended) validate_certs: false.'
+                                 % (self.redact(url), self._reason(exc))) from None
+        except transient_exceptions() as exc:
+            raise TransportError('%s %s failed: %s' % (method, self.redact(url), self._reason(exc))) from None
+        except requests.exceptions.RequestException as exc:
+            raise TransportError('%s %s failed: %s' % (method, self.redact(url), self._reason(exc))) from None
+
+    def request(self, method, url, expected=(200,), headers=None, idempotent=True, **kwargs):
+        """Send with retries (idempotent requests only) and return a response whose status is expected.
+
+        Other statuses raise HttpError carrying the status and the (redacted) body for the caller to map.
+        """
+        attempt = 0
+        while True:
+            try:
+                response = self.open(method, url, headers=headers, **kwargs)
+            except TransportError:
+                if not idempotent or attempt >= self.policy.retries:
+                    raise
+                self.policy.wait(attempt)
+                attempt += 1
+                continue
+            if response.status_code in expected:
+                return response
+            if idempotent and is_retryable_status(response.status_code) and attempt < self.policy.retries:
+                response.close()
+                self.policy.wait(attempt, retry_after_seconds(response.headers.get('Retry-After')))
+                attempt += 1
+                continue
+            raise self.error_for(method, url, response)
+
+    def error_for(self, method, url, response):
+        try:
+            body = response.text
+        except Exception:  # pylint: disable=broad-except
+            body = ''
+        body = self.redact(body)
+        message = '%s %s answered HTTP %s' % (method, self.redact(url), response.status_code)
+        return HttpError(message, status=response.status_code, body=body, headers=dict(response.headers))
+
+    def _reason(self, exc):
+        # Library exceptions embed the URL, and so the TRUD key: redact the whole text.
+        return self.redact('%s: %s' % (type(exc).__name__, exc))
+
+    def close(self):
+        self.session.close()

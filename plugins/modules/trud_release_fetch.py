@@ -1,0 +1,450 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: terminology.releases contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: trud_release_fetch
+short_description: Download an NHS TRUD release archive to a host, verified, idempotently and resumably
+version_added: 1.0.0
+description:
+  - Puts one release archive of an NHS TRUD item into a directory on the host, named as TRUD names it.
+  - Verifies the archive before it appears at the destination. By default it checks everything the release
+    offers. The size. The SHA-256 from the release list. The detached PGP signature over TRUD's FCIV checksum
+    file, which must come from a key on O(trusted_fingerprints), and the SHA-1 of the archive that this
+    signed file gives.
+  - Streams the download once, hashing while it writes to a partial file beside the destination. It then
+    fsyncs the file and renames it into place atomically. A file that fails verification never appears at
+    the destination, and a previous good file there is left untouched.
+  - Resumes an interrupted download with HTTP C(Range) on the next attempt or run. It downloads the whole
+    file again when the server ignores C(Range).
+  - Records what was verified beside the file, so a run with nothing to do reads no byte of the archive
+    (see O(rehash)). Concurrent runs into one directory are serialised with a lock.
+author:
+  - terminology.releases contributors
+extends_documentation_fragment:
+  - ansible.builtin.files
+  - terminology.releases.trud
+  - terminology.releases.trud.selection
+  - terminology.releases.attributes
+  - terminology.releases.attributes.actiongroup_trud
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Reads the release list, the small checksum and signature files, and the existing file when it has no
+        current verification record. Never requests the archive, and writes nothing.
+  diff_mode:
+    support: full
+    details:
+      - Shows the identity (path, size, SHA-256, release id) of the file before and after.
+  idempotent:
+    support: full
+    details:
+      - Not with O(force=true), which downloads again on every run.
+options:
+  dest:
+    description:
+      - The directory to put the archive in. It must exist. The file name is the release's
+        C(archiveFileName); a name with path separators, a leading dot or control characters is refused.
+      - The module also keeps C(.<name>.verified.json), and while a download is incomplete
+        C(.<name>.<tag>.part), in this directory.
+    type: path
+    required: true
+  verify:
+    description:
+      - Which checks the archive must pass. The size is always checked.
+      - V(auto) runs every check the release offers. SHA-256 when the list gives it, and the signature
+        when the release has checksum, signature and key files.
+      - V(all) requires both the SHA-256 and the signature, and fails for a release without either.
+      - V(sha256) checks only the SHA-256 from the release list (authenticated by TLS alone).
+      - V(signature) checks only the signed SHA-1 (end to end, but SHA-1 and a key from 2013).
+      - V(size) checks only the size, with a warning. Use it only for releases that offer nothing else.
+    type: str
+    choices: [auto, all, sha256, signature, size]
+    default: auto
+  trusted_fingerprints:
+    description:
+      - Fingerprints of OpenPGP keys whose signature over the checksum file is accepted. A signature by
+        the signing subkey or by its primary key counts.
+      - The public key file is downloaded from TRUD with the release, so it proves nothing by itself.
+        Trust comes only from this list.
+      - Defaults to TRUD's signing key, C(71ED5964BAE53E83556320A42BE59DADEE84BEB0).
+    type: list
+    elements: str
+  keep_support_files:
+    description:
+      - Also keep the checksum XML, its signature (under its C(.xml.asc) name) and the public key file
+        in O(dest), so that others can verify the archive later.
+    type: bool
+    default: false
+  force:
+    description:
+      - Download and verify the archive again even if a verified copy is present. Always reports a change.
+    type: bool
+    default: false
+  rehash:
+    description:
+      - Re-read the existing file and check its hashes even when the verification record vouches for
+        it. A file found to differ is downloaded again.
+      - Without this, a run with nothing to do trusts the record, which matches the file's size,
+        modification time and inode. It reads no archive byte.
+    type: bool
+    default: false
+  maintenance_window_warning:
+    description:
+      - TRUD asks automation to run on weekdays 09:00-18:00 or at 00:00-06:00 UK time, to avoid
+        planned maintenance. Warn when an archive download starts outside those hours.
+    type: bool
+    default: true
+  lock_timeout:
+    description:
+      - Seconds to wait for another run that holds the lock on O(dest) before failing.
+    type: float
+    default: 3600
+requirements:
+  - requests
+  - python-gnupg and the C(gpg) binary, unless O(verify) is V(sha256) or V(size)
+notes:
+  - Resuming rebuilds the hash state by reading the bytes already in the partial file from disk. It does
+    not download them again.
+  - The lock is an C(flock) on the destination directory. It serialises runs on one host. It does not
+    coordinate hosts that share a network filesystem.
+  - Release names restart every year for some items; pin a release with O(release_id) or O(release_date).
+seealso:
+  - module: terminology.releases.trud_release_info
+  - module: ansible.builtin.get_url
+'''
+
+EXAMPLES = r'''
+- name: Fetch the newest SNOMED CT UK Monolith release, verified by SHA-256 and TRUD's signature
+  terminology.releases.trud_release_fetch:
+    api_key: "{{ trud_api_key }}"
+    item: 1799
+    dest: /srv/terminology/archives
+    owner: snowstorm
+    group: snowstorm
+    mode: "0640"
+  register: monolith
+
+- name: Reload the terminology server only when a new release arrived
+  ansible.builtin.debug:
+    msg: "New release {{ monolith.release.id }} at {{ monolith.path }}"
+  when: monolith is changed
+
+- name: Pin a dm+d release by date and keep the checksum, signature and key beside it
+  terminology.releases.trud_release_fetch:
+    api_key: "{{ trud_api_key }}"
+    item: 24
+    release_date: "2025-08-18"
+    dest: /srv/terminology/archives
+    keep_support_files: true
+
+- name: Share the key through module_defaults
+  module_defaults:
+    group/terminology.releases.trud:
+      api_key: "{{ trud_api_key }}"
+  block:
+    - name: Fetch ODS organisation data
+      terminology.releases.trud_release_fetch:
+        item: 341
+        dest: /srv/terminology/archives
+'''
+
+RETURN = r'''
+path:
+  description: Where the archive is.
+  returned: success
+  type: str
+  sample: /srv/terminology/archives/uk_sct2mo_42.5.0_20260826000001Z.zip
+release:
+  description: The selected release's metadata, as M(terminology.releases.trud_release_info) returns it.
+  returned: success
+  type: dict
+  sample:
+    id: uk_sct2mo_42.5.0_20260826000001Z.zip
+    name: Release 42.5.0
+    release_date: "2026-08-26"
+    archive_file_size_bytes: 609629807
+sha256:
+  description: The archive's SHA-256 (lower-case hex), as verified or recorded.
+  returned: success
+  type: str
+  sample: 8151248ddc290f3affdabae22d88e0bbd118947d948ab7bdd37e74088cfba933
+sha1:
+  description: The archive's SHA-1 (lower-case hex) when the signature route was used, else V(null).
+  returned: success
+  type: str
+size:
+  description: The archive's size in bytes.
+  returned: success
+  type: int
+  sample: 609629807
+verified:
+  description: The checks the archive passed (this run or, for an unchanged file, when it was fetched).
+  returned: success
+  type: list
+  elements: str
+  sample: [size, sha256, signature]
+signature:
+  description: The signature facts, when the signature was checked; V(null) otherwise.
+  returned: success
+  type: dict
+  contains:
+    fingerprint:
+      description: Fingerprint of the key that made the signature.
+      type: str
+    primary_fingerprint:
+      description: Fingerprint of that key's primary key.
+      type: str
+    key_id:
+      description: The signing key id.
+      type: str
+    signed_at:
+      description: When the checksum file was signed (ISO 8601, UTC). Often not the release date.
+      type: str
+downloaded:
+  description: Whether the archive was downloaded (or, in check mode, would be).
+  returned: success
+  type: bool
+bytes_transferred:
+  description: Archive bytes received from the server in this run.
+  returned: success
+  type: int
+bytes_resumed:
+  description: Bytes of an earlier interrupted download that were kept rather than downloaded again.
+  returned: success
+  type: int
+elapsed_seconds:
+  description: Wall time of the whole task in seconds.
+  returned: success
+  type: float
+support_files:
+  description: Paths of the checksum, signature and public key files kept when O(keep_support_files=true).
+  returned: success
+  type: list
+  elements: str
+'''
+
+import os
+import posixpath
+import time
+from urllib.parse import unquote, urlparse
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.terminology.releases.plugins.module_utils import (
+    _argspec,
+    _download,
+    _module,
+    _signature,
+    _trud,
+)
+from ansible_collections.terminology.releases.plugins.module_utils._http import Redactor
+
+
+def plan_checks(mode, release, warn):
+    """The checks to run for this release under the chosen verification mode."""
+    has_sha256 = _trud.expected_sha256(release) is not None
+    has_signature = _trud.has_signature_files(release)
+    wanted = {'auto': ('sha256', 'signature'), 'all': ('sha256', 'signature'), 'sha256': ('sha256',),
+              'signature': ('signature',), 'size': ()}[mode]
+    offered = {'sha256': has_sha256, 'signature': has_signature}
+    missing = [check for check in wanted if not offered[check]]
+    if missing and mode != 'auto':
+        raise _trud.TrudError('Release %s does not offer %s, which verify=%s requires.'
+                              % (release['id'], ' or '.join(missing), mode))
+    checks = ['size'] + [check for check in wanted if offered[check]]
+    if checks == ['size']:
+        warn('Release %s is verified by its size only: %s' % (
+            release['id'], 'verify=size was chosen.' if mode == 'size' else 'it offers no SHA-256 and no signature.'))
+    elif mode == 'auto' and missing:
+        warn('Release %s offers no %s; verified by %s.' % (release['id'], ' or '.join(missing), ', '.join(checks)))
+    return checks
+
+
+def support_file_name(release, kind):
+    if kind == 'signature':
+        # signatureFileName ends in .sig although the file is ASCII-armoured: keep the URL's .xml.asc name.
+        name = unquote(posixpath.basename(urlparse(release['signatureFileUrl']).path))
+    else:
+        name = release.get(kind + 'FileName')
+    return _trud.safe_file_name(name)
+
+
+def write_if_different(path, data):
+    try:
+        with open(path, 'rb') as handle:
+            if handle.read() == data:
+                return False
+    except OSError:
+        pass
+    temp = '%s.%d.tmp' % (path, os.getpid())
+    with open(temp, 'wb') as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(temp, _download.default_file_mode())
+    os.replace(temp, path)
+    return True
+
+
+class TrudFetch:
+    def __init__(self, module, redact):
+        self.module = module
+        self.params = module.params
+        self.redact = redact
+        self.http = _module.http_client(module, redact)
+        self.client = _trud.TrudClient(self.http, self.params['base_url'], self.params['api_key'])
+
+    def release(self):
+        params = self.params
+        selection = [params[key] for key in ('release_id', 'release_name', 'release_date')]
+        releases = self.client.releases(params['item'], latest=all(value is None for value in selection))
+        release = _trud.select_release(releases, params['item'], *selection)
+        _trud.validate_release(release)
+        return release
+
+    def signed_checksum(self, release):
+        """Verify the signature over the checksum file, then (and only then) parse it."""
+        files = dict((kind, self.client.small_file(release[kind + 'FileUrl'], label)) for kind, label in
+                     (('checksum', 'checksum'), ('signature', 'signature'), ('publicKey', 'public key')))
+        trusted = [_signature.normalise_fingerprint(value) for value in
+                   (self.params['trusted_fingerprints'] or _trud.TRUD_SIGNING_FINGERPRINTS)]
+        signer = _signature.verify_detached(files['signature'], files['checksum'], files['publicKey'], trusted)
+        digests = _signature.parse_fciv(files['checksum'], release['archiveFileName'])
+        return signer, digests, files
+
+    def describe_download_status(self, status):
+        if status in (400, 401, 403, 404):
+            return ('TRUD answered HTTP %s for the archive. The key may have been disabled or the subscription '
+                    'withdrawn since the release list was read' % status)
+        return 'TRUD answered HTTP %s for the archive' % status
+
+    def run(self):
+        started = time.monotonic()
+        params = self.params
+        dest_dir = params['dest']
+        if not os.path.isdir(dest_dir):
+            raise _trud.TrudError('dest %s is not an existing directory.' % dest_dir)
+        release = self.release()
+        checks = plan_checks(params['verify'], release, self.module.warn)
+        signer, signed, files = (self.signed_checksum(release) if 'signature' in checks else (None, {}, {}))
+        name = release['archiveFileName']
+        dest = os.path.join(dest_dir, name)
+        target = _download.Target(
+            name, release['archiveFileSizeBytes'],
+            sha256=_trud.expected_sha256(release) if 'sha256' in checks else None,
+            sha1=signed.get('sha1'),
+            identity={'item': params['item'], 'release_id': release['id'], 'release_date': release['releaseDate']})
+        algorithms = ['sha256', 'sha1'] if signer else ['sha256']
+        if self.module.check_mode:
+            outcome = self.predict(dest, target, algorithms)
+        else:
+            with _download.directory_lock(dest_dir, params['lock_timeout']):
+                outcome = self.apply(dest, target, algorithms, release, checks, signer)
+                outcome['support_files'], support_changed = self.keep_support_files(release, files, dest_dir)
+                outcome['changed'] = outcome['changed'] or support_changed
+        outcome['changed'] = self.file_attributes(dest, outcome)
+        before = outcome.pop('before')
+        after = {'path': dest, 'exists': True, 'size': target.size, 'sha256': outcome['sha256'],
+                 'release_id': release['id']}
+        outcome.update(
+            path=dest, release=_trud.normalise(release, self.redact), size=target.size,
+            verified=checks, signature=signer,
+            elapsed_seconds=round(time.monotonic() - started, 3),
+        )
+        outcome.setdefault('support_files', [])
+        if self.module._diff:
+            outcome['diff'] = {'before': before, 'after': after,
+                               'before_header': dest, 'after_header': dest}
+        return outcome
+
+    def identity_before(self, dest, state, digests):
+        record = _download.read_record(dest) or {}
+        exists = state != 'absent'
+        return {'path': dest, 'exists': exists,
+                'size': os.path.getsize(dest) if exists else None,
+                'sha256': digests.get('sha256') if exists else None,
+                'release_id': (record.get('identity') or {}).get('release_id') if exists else None}
+
+    def predict(self, dest, target, algorithms):
+        state, digests, _read = _download.inspect(dest, target, algorithms, self.params['rehash'])
+        download = self.params['force'] or state not in ('verified', 'matches')
+        return {
+            'changed': download, 'downloaded': download, 'bytes_transferred': 0, 'bytes_resumed': 0,
+            'sha256': target.digests.get('sha256') if download else digests.get('sha256'),
+            'sha1': target.digests.get('sha1') if download else digests.get('sha1'),
+            'before': self.identity_before(dest, state, digests),
+        }
+
+    def apply(self, dest, target, algorithms, release, checks, signer):
+        state, digests, _read = _download.inspect(dest, target, algorithms, self.params['rehash'])
+        before = self.identity_before(dest, state, digests)
+        extra = {'verified': checks, 'signature': signer}
+        if state in ('verified', 'matches') and not self.params['force']:
+            if state == 'matches':
+                # Right bytes but no current record (a copy made by hand, or rehash): record them, change nothing.
+                _download.write_record(dest, target, digests, extra)
+            return {'changed': False, 'downloaded': False, 'bytes_transferred': 0, 'bytes_resumed': 0,
+                    'sha256': digests.get('sha256'), 'sha1': digests.get('sha1'), 'before': before}
+        if self.params['maintenance_window_warning']:
+            self.warn_outside_window()
+        result = _download.fetch_to(self.http, release['archiveFileUrl'], dest, target, algorithms,
+                                    self.describe_download_status)
+        _download.write_record(dest, target, result.digests, extra)
+        return {'changed': True, 'downloaded': True, 'bytes_transferred': result.bytes_transferred,
+                'bytes_resumed': result.bytes_resumed, 'sha256': result.digests.get('sha256'),
+                'sha1': result.digests.get('sha1'), 'before': before}
+
+    def warn_outside_window(self):
+        if not _trud.within_trud_hours(time.time()):
+            self.module.warn('This download runs outside the hours TRUD asks automation to use (weekdays '
+                             '09:00-18:00 or 00:00-06:00 UK time). Set maintenance_window_warning: false to '
+                             'silence this.')
+
+    def keep_support_files(self, release, files, dest_dir):
+        if not self.params['keep_support_files']:
+            return [], False
+        if not files:
+            files = dict((kind, self.client.small_file(release[kind + 'FileUrl'], kind)) for kind in
+                         _trud.SUPPORT_FILES if release.get(kind + 'FileUrl'))
+        paths, changed = [], False
+        for kind in _trud.SUPPORT_FILES:
+            if kind in files:
+                path = os.path.join(dest_dir, support_file_name(release, kind))
+                changed = write_if_different(path, files[kind]) or changed
+                paths.append(path)
+        return paths, changed
+
+    def file_attributes(self, dest, outcome):
+        if not os.path.exists(dest):
+            return outcome['changed']  # check mode before a first download
+        file_args = self.module.load_file_common_arguments(self.params, path=dest)
+        return self.module.set_fs_attributes_if_different(file_args, outcome['changed'])
+
+
+def main():
+    spec = _argspec.trud_spec(
+        dest=dict(type='path', required=True),
+        verify=dict(type='str', default='auto', choices=['auto', 'all', 'sha256', 'signature', 'size']),
+        trusted_fingerprints=dict(type='list', elements='str'),
+        keep_support_files=dict(type='bool', default=False),
+        force=dict(type='bool', default=False),
+        rehash=dict(type='bool', default=False),
+        maintenance_window_warning=dict(type='bool', default=True),
+        lock_timeout=dict(type='float', default=3600),
+    )
+    spec.update(_argspec.selection_spec())
+    module = AnsibleModule(argument_spec=spec, mutually_exclusive=_argspec.SELECTION_EXCLUSIVE,
+                           supports_check_mode=True, add_file_common_args=True)
+    _module.require_libraries(module, gnupg=module.params['verify'] in ('auto', 'all', 'signature'))
+    redact = Redactor([module.params['api_key']])
+    _module.run(module, lambda: TrudFetch(module, redact).run(), redact)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,173 @@
+"""Fault rules: tests queue them through the control API, requests consume them in order."""
+
+import json
+import threading
+from dataclasses import dataclass, field
+from http import HTTPStatus
+
+from .web import BytesBody, Response
+
+# Faults the HTTP layer applies itself, whatever the service.
+STATUS_TYPES = ("status", "html_error")
+TRANSPORT_TYPES = ("drop_after", "stall", "corrupt_byte", "ignore_range")
+# Faults that change content; only the kind named here serves them.
+CONTENT_TYPES = {
+    "wrong_key_signature": "signature",
+    "tamper_checksum": "checksum",
+    "malformed_json": "listing",
+    "wrong_public_key": "public_key",
+}
+TYPES = STATUS_TYPES + TRANSPORT_TYPES + tuple(CONTENT_TYPES)
+
+HTML_ERROR_PAGE = (
+    "<html><body><h1>Service Unavailable</h1>"
+    "<p>The server is temporarily unable to service your request. Please try again later.</p>"
+    "</body></html>\n"
+)
+
+
+class FaultError(ValueError):
+    """A rule that cannot be accepted."""
+
+
+@dataclass
+class Rule:
+    """One queued fault: what it matches, how often, and its type-specific parameters."""
+
+    type: str
+    kind: str = "any"
+    item: int | None = None
+    method: str | None = None
+    times: int = 1
+    params: dict = field(default_factory=dict)
+
+    def matches(self, kind: str, item: int | None, method: str) -> bool:
+        """Whether this rule applies to a request of that kind, item and method."""
+        return (
+            self.times != 0
+            and self.kind in ("any", kind)
+            and (self.item is None or self.item == item)
+            and (self.method is None or self.method == method)
+        )
+
+    def to_json(self) -> dict:
+        """The rule as the control API shows it (remaining `times`)."""
+        return {"type": self.type, "kind": self.kind, "item": self.item, "method": self.method,
+                "times": self.times, **self.params}
+
+
+def _number(params: dict, name: str, default=None, cast=int, minimum=0):
+    value = params.get(name, default)
+    if value is None:
+        raise FaultError(f"fault parameter {name!r} is required")
+    try:
+        value = cast(value)
+    except (TypeError, ValueError) as exc:
+        raise FaultError(f"fault parameter {name!r} must be a number") from exc
+    if value < minimum:
+        raise FaultError(f"fault parameter {name!r} must be >= {minimum}")
+    return value
+
+
+def _check_params(kind_of: str, params: dict) -> dict:
+    """Validate and normalise the type-specific parameters."""
+    checks = {
+        "status": lambda p: {**p, "status": _number(p, "status", minimum=100)},
+        "html_error": lambda p: {**p, "status": _number(p, "status", 200, minimum=100)},
+        "drop_after": lambda p: {**p, "bytes": _number(p, "bytes")},
+        "stall": lambda p: {**p, "seconds": _number(p, "seconds", cast=float),
+                            "after_bytes": _number(p, "after_bytes", 0)},
+        "corrupt_byte": lambda p: {**p, "offset": _number(p, "offset")},
+    }
+    params = checks.get(kind_of, dict)(params)
+    if "retry_after" in params:
+        params["retry_after"] = _number(params, "retry_after")
+    if not isinstance(params.get("headers", {}), dict):
+        raise FaultError("fault parameter 'headers' must be an object")
+    return params
+
+
+def parse_rule(raw: dict, kinds) -> Rule:
+    """Build a Rule from its JSON form; `kinds` are the request kinds the services know."""
+    if not isinstance(raw, dict):
+        raise FaultError("a fault rule must be an object")
+    raw = dict(raw)
+    type_ = raw.pop("type", None)
+    if type_ not in TYPES:
+        raise FaultError(f"unknown fault type {type_!r}; known: {', '.join(TYPES)}")
+    kind = raw.pop("kind", None) or CONTENT_TYPES.get(type_, "any")
+    if kind != "any" and kind not in kinds:
+        raise FaultError(f"unknown kind {kind!r}; known: any, {', '.join(sorted(kinds))}")
+    if type_ in CONTENT_TYPES and kind != CONTENT_TYPES[type_]:
+        raise FaultError(f"fault {type_!r} only applies to kind {CONTENT_TYPES[type_]!r}")
+    item = raw.pop("item", None)
+    method = raw.pop("method", None)
+    times = raw.pop("times", 1)
+    try:
+        item = None if item is None else int(item)
+        times = int(times)
+    except (TypeError, ValueError) as exc:
+        raise FaultError("'item' and 'times' must be integers") from exc
+    if times == 0 or times < -1:
+        raise FaultError("'times' must be a positive count or -1 (forever)")
+    return Rule(type_, kind, item, method.upper() if method else None, times, _check_params(type_, raw))
+
+
+class FaultBook:
+    """Thread-safe ordered list of pending rules."""
+
+    def __init__(self):
+        self._rules: list[Rule] = []
+        self._lock = threading.Lock()
+        self.kinds: set[str] = set()
+
+    def add(self, raw_rules) -> list[Rule]:
+        """Validate all rules, then append them in order."""
+        rules = [parse_rule(raw, self.kinds) for raw in raw_rules]  # all or nothing
+        with self._lock:
+            self._rules.extend(rules)
+        return rules
+
+    def clear(self):
+        """Forget all pending rules."""
+        with self._lock:
+            self._rules.clear()
+
+    def pending(self) -> list[dict]:
+        """Rules not yet used up, in order."""
+        with self._lock:
+            return [rule.to_json() for rule in self._rules]
+
+    def take(self, kind: str, item: int | None, method: str) -> Rule | None:
+        """Consume one use of the first rule matching this request."""
+        with self._lock:
+            for rule in self._rules:
+                if rule.matches(kind, item, method):
+                    if rule.times > 0:
+                        rule.times -= 1
+                    if rule.times == 0:
+                        self._rules.remove(rule)
+                    return rule
+        return None
+
+
+def status_response(rule: Rule) -> Response:
+    """The response a `status` or `html_error` rule puts in place of the real one."""
+    params = rule.params
+    status = params["status"]
+    headers = {str(name): str(value) for name, value in params.get("headers", {}).items()}
+    if "retry_after" in params:
+        headers["Retry-After"] = str(params["retry_after"])
+    if rule.type == "html_error":
+        return Response(status, BytesBody(HTML_ERROR_PAGE.encode()), "text/html; charset=utf-8", headers)
+    if "body" in params:
+        body = str(params["body"]).encode()
+        content_type = params.get("content_type", "text/plain; charset=utf-8")
+    else:
+        try:
+            phrase = HTTPStatus(status).phrase.upper()
+        except ValueError:
+            phrase = "ERROR"
+        body = json.dumps({"httpStatus": status, "message": phrase}).encode()
+        content_type = params.get("content_type", "application/json")
+    return Response(status, BytesBody(body), content_type, headers)
