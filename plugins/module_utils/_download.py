@@ -272,6 +272,9 @@ class Downloader:
         result.bytes_resumed = have
         attempt = 0
         while have < size or (size == 0 and result.attempts == 0):
+            if attempt > self.policy.retries:
+                raise DownloadError('Gave up after %d attempts; %d of %d bytes are kept in %s for the next run to '
+                                    'resume.' % (result.attempts, have, size, partial))
             result.attempts += 1
             headers = {'Range': 'bytes=%d-' % have} if have else None
             try:
@@ -338,7 +341,8 @@ class Downloader:
             if not block:
                 return have
             if have + len(block) > size:
-                raise DownloadError('The server sent more bytes than the %d advertised; refusing the file.' % size)
+                raise VerificationError('The server sent more bytes than the %d advertised; the download was '
+                                        'discarded.' % size)
             try:
                 _write_all(fd, block)
             except OSError as exc:
@@ -397,7 +401,8 @@ def fetch_to(http, url, dest, target, algorithms, describe_status=None):
     for full_retry in (False, True):
         try:
             result = downloader.stream(url, partial, target.size, wanted)
-        except DiskFullError:
+        except (DiskFullError, VerificationError):
+            # Known-bad bytes (or no room for them): nothing worth resuming.
             with contextlib.suppress(OSError):
                 os.unlink(partial)
             raise

@@ -24,7 +24,7 @@ description:
   - Records what was verified beside the file, so a run with nothing to do reads no byte of the archive
     (see O(rehash)). Concurrent runs into one directory are serialised with a lock.
 author:
-  - terminology.releases contributors
+  - terminology.releases contributors (@terminology-releases)
 extends_documentation_fragment:
   - ansible.builtin.files
   - terminology.releases.trud

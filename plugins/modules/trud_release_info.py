@@ -15,7 +15,7 @@ description:
   - Optionally selects a single release by id, name or release date, or asks TRUD for only the newest.
   - Returns the metadata in snake_case without any URL, because every TRUD URL carries the API key.
 author:
-  - terminology.releases contributors
+  - terminology.releases contributors (@terminology-releases)
 extends_documentation_fragment:
   - terminology.releases.trud
   - terminology.releases.trud.selection

@@ -148,7 +148,7 @@ def _build_special(spec: ArchiveSpec) -> bytes:
         else:  # zip_bomb: ~200 MiB of zeros deflating to a few hundred kB
             with archive.open(info(f"{spec.stem}/bomb.bin", zipfile.ZIP_DEFLATED), "w") as member:
                 zeros = bytes(BLOCK)
-                for _ in range(BOMB_SIZE // BLOCK):
+                for _block in range(BOMB_SIZE // BLOCK):
                     member.write(zeros)
     return out.getvalue()
 
