@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import glob
 import hashlib
 import json
 import os
@@ -92,9 +91,12 @@ def partial_path(dest, target):
 
 
 def _stale_partials(dest, keep):
+    """Partials of this file name for other content; a tag never contains a dot, so a.zip.v2's are not a.zip's."""
     directory, name = os.path.split(dest)
-    return [path for path in glob.glob(os.path.join(glob.escape(directory), '.%s.*.part' % glob.escape(name)))
-            if path != keep]
+    prefix, suffix = '.%s.' % name, '.part'
+    return [os.path.join(directory, entry) for entry in os.listdir(directory or '.')
+            if entry.startswith(prefix) and entry.endswith(suffix)
+            and '.' not in entry[len(prefix):-len(suffix)] and os.path.join(directory, entry) != keep]
 
 
 @contextlib.contextmanager
@@ -109,7 +111,7 @@ def directory_lock(directory, timeout=3600.0, poll=0.2):
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise DownloadError('Another run has held the lock on %s for more than %d seconds.'
+                    raise DownloadError('Another run has held the lock on %s for more than %g seconds.'
                                         % (directory, timeout)) from None
                 time.sleep(poll)
         yield
@@ -366,6 +368,12 @@ def _write_error(exc):
     return DownloadError('Cannot write the download: %s.' % exc.strerror)
 
 
+def _remove_if_empty(path):
+    with contextlib.suppress(OSError):
+        if os.path.getsize(path) == 0:
+            os.unlink(path)
+
+
 def install(partial, dest, mode=None):
     """fsync'd partial becomes dest atomically; the directory entry is made durable too."""
     if mode is not None:
@@ -405,6 +413,9 @@ def fetch_to(http, url, dest, target, algorithms, describe_status=None):
             # Known-bad bytes (or no room for them): nothing worth resuming.
             with contextlib.suppress(OSError):
                 os.unlink(partial)
+            raise
+        except (DownloadError, TransportError):
+            _remove_if_empty(partial)
             raise
         problems = target.mismatches(result.size, result.digests)
         if not problems:

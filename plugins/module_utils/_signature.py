@@ -68,7 +68,8 @@ def verify_detached(signature, data, public_key, trusted_fingerprints, gpg_binar
     trusted = set(trusted_fingerprints)
     home = tempfile.mkdtemp(prefix='terminology-releases-gpg-')
     try:
-        gpg = gnupg.GPG(gpgbinary=gpg_binary, gnupghome=home)
+        # --no-autostart: verification needs no agent, and one left running would outlive the home.
+        gpg = gnupg.GPG(gpgbinary=gpg_binary, gnupghome=home, options=['--no-autostart'])
         imported = gpg.import_keys(public_key)
         if not imported.fingerprints:
             raise SignatureError('The public key file of this release holds no usable OpenPGP key.')
@@ -82,7 +83,7 @@ def verify_detached(signature, data, public_key, trusted_fingerprints, gpg_binar
     primary = (getattr(verified, 'pubkey_fingerprint', None) or '').upper() or None
     if not verified.valid:
         status = verified.status or 'no valid signature'
-        if verified.key_id and not fingerprint:
+        if status == 'no public key':
             raise SignatureError('The signature was made by key ID %s, which is not the key published with this '
                                  'release (gpg: %s).' % (verified.key_id, status))
         raise SignatureError('The checksum file signature does not verify (gpg: %s). The checksum file or its '

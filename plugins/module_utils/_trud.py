@@ -103,7 +103,11 @@ class TrudClient:
         except HttpError as exc:
             message = self.http.redact(_message_of(exc.body or ''))
             raise TrudError(error_for_status(exc.status, item, message)) from None
-        return parse_listing(response.content, item)
+        try:
+            return parse_listing(response.content, item)
+        except TrudError as exc:
+            # The texts quote TRUD's body, which may echo the key.
+            raise TrudError(self.http.redact(str(exc))) from None
 
     def small_file(self, url, what, limit=1024 * 1024):
         """A support file (checksum, signature, public key): small, fetched whole, size-bounded."""
