@@ -48,3 +48,13 @@ attributes:
     membership:
       - terminology.releases.trud
 '''
+
+    ACTIONGROUP_MLDS = r'''
+options: {}
+attributes:
+  action_group:
+    description: Use C(group/terminology.releases.mlds) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - terminology.releases.mlds
+'''

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.terminology.releases.plugins.module_utils._mlds import DEFAULT_URL as MLDS_DEFAULT_URL
 from ansible_collections.terminology.releases.plugins.module_utils._trud import DEFAULT_BASE_URL
 
 
@@ -47,3 +48,15 @@ def selection_spec():
 
 
 SELECTION_EXCLUSIVE = [('release_id', 'release_name', 'release_date')]
+
+
+def mlds_spec(**extra):
+    """doc fragment terminology.releases.mlds"""
+    spec = dict(
+        url=dict(type='str', default=MLDS_DEFAULT_URL, fallback=(env_fallback, ['MLDS_URL'])),
+        username=dict(type='str', fallback=(env_fallback, ['MLDS_USERNAME'])),
+        password=dict(type='str', no_log=True, fallback=(env_fallback, ['MLDS_PASSWORD'])),
+    )
+    spec.update(connection_spec())
+    spec.update(extra)
+    return spec

@@ -16,11 +16,12 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.terminology.releases.plugins.module_utils import _http, _signature
 from ansible_collections.terminology.releases.plugins.module_utils._download import DownloadError
+from ansible_collections.terminology.releases.plugins.module_utils._mlds import MldsError
 from ansible_collections.terminology.releases.plugins.module_utils._signature import SignatureError
 from ansible_collections.terminology.releases.plugins.module_utils._trud import TrudError
 
 # Errors whose text is written for the user; anything else is a bug and gets a traceback (redacted).
-EXPECTED_ERRORS = (TrudError, DownloadError, SignatureError, _http.HttpError, _http.TransportError)
+EXPECTED_ERRORS = (TrudError, MldsError, DownloadError, SignatureError, _http.HttpError, _http.TransportError)
 
 
 def require_libraries(module, gnupg=False):

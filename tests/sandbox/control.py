@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 SERVER = Path(__file__).resolve().with_name("server.py")
 # The sandbox is local: never send control calls through an HTTP proxy from the environment.
@@ -76,6 +77,8 @@ class Sandbox:
     trud_fingerprint = property(lambda self: self.info["trud_fingerprint"])
     wrong_fingerprint = property(lambda self: self.info["wrong_fingerprint"])
     state_dir = property(lambda self: self.info["state_dir"])
+    mlds_url = property(lambda self: self.info["mlds"]["url"])  # the collection's MLDS `url` (the API is under /api)
+    mlds_https_url = property(lambda self: self.info["mlds"]["https_url"])
 
     # --- control API ---------------------------------------------------------------------------
 
@@ -125,6 +128,41 @@ class Sandbox:
         """Logged GET requests of `kind` answered 200 or 206 (HEAD requests transfer nothing)."""
         return [entry for entry in self.log()
                 if entry["kind"] == kind and entry["method"] == "GET" and entry["status"] in (200, 206)]
+
+    # --- MLDS ----------------------------------------------------------------------------------
+
+    def mlds_reset(self):
+        """MLDS only: default members, users and catalogue (faults and log untouched)."""
+        self._call("POST", "mlds/reset")
+
+    def mlds_state(self) -> dict:
+        """Everything the MLDS side holds: packages (soft-deleted ones too), notifications, downloads, storage."""
+        return self._call("GET", "mlds/state")
+
+    def mlds_user(self, role: str) -> tuple[str, str]:
+        """(username, password) of a user by role name (admin, staff_se, ...) or username, as it is now."""
+        users = self._call("GET", "mlds/users")["users"]
+        user = users.get(role) or next((u for u in users.values() if u["username"] == role), None)
+        if user is None:
+            raise SandboxError(f"no MLDS user {role!r}; known: {sorted(users)}")
+        return user["username"], user["password"]
+
+    def mlds_set_user(self, name: str, **changes) -> dict:
+        """Change a user (password=, approved=, application=, deactivated=, roles=, member=, applications=)."""
+        return self._call("PUT", "mlds/users/" + quote(name, safe=""), changes)
+
+    def mlds_storage(self, name: str, size: int, seed: int = 0, kind: str | None = None) -> dict:
+        """Register a storage object; returns {url, https_url, s3_url, md5, size, ...} to use as a file's downloadUrl."""
+        return self._call("POST", "mlds/storage", {"name": name, "size": size, "seed": seed, "kind": kind})
+
+    def mlds_seed(self, tree: dict) -> dict:
+        """Write {"packages": [...]} straight into the store (see README.md); returns them as an admin sees them."""
+        return self._call("POST", "mlds/seed", tree)
+
+    def mlds_writes(self) -> list:
+        """Logged POST/PUT/DELETE requests under /api (whatever their status)."""
+        return [entry for entry in self.log()
+                if entry["method"] in ("POST", "PUT", "DELETE") and entry["path"].startswith("/api/")]
 
     # --- lifetime ------------------------------------------------------------------------------
 

@@ -24,8 +24,9 @@ if __name__ == "__main__" and not __package__:
     __package__ = "sandbox"  # pylint: disable=redefined-builtin
 
 # pylint: disable=wrong-import-position
-from . import faults, pki, trud  # noqa: E402
+from . import faults, mlds, pki, trud  # noqa: E402
 from .archives import ArchiveStore  # noqa: E402
+from .mlds_wire import ORDERS  # noqa: E402
 from .web import BytesBody, Endpoint, HttpError, Request, Response, Router, json_response, parse_range  # noqa: E402
 
 DEFAULT_API_KEY = "sandbox-trud-key-0123456789abcdef"
@@ -114,6 +115,30 @@ def _not_routed(status: int) -> Endpoint:
     return Endpoint(None, None, lambda fault=None: Response(status, body))
 
 
+class _ChunkWriter:  # pylint: disable=too-few-public-methods
+    """Frames writes as HTTP/1.1 chunks, for bodies sent without a Content-Length (MLDS's S3 proxy)."""
+
+    def __init__(self, raw):
+        self.raw = raw
+
+    def write(self, data):
+        """One chunk per write."""
+        if len(data):
+            self.raw.write(b"%x\r\n" % len(data))
+            self.raw.write(data)
+            self.raw.write(b"\r\n")
+
+    def flush(self):
+        """Flush the socket writer."""
+        self.raw.flush()
+
+
+def _logged_headers(headers, extra: dict) -> dict:
+    """Request headers for the log: an Authorization value never gets there, at most the user it authenticated."""
+    shown = f"[{extra['auth_user']}]" if extra.get("auth_user") else "[redacted]"
+    return {name: shown if name.lower() == "authorization" else value for name, value in headers.items()}
+
+
 class Handler(BaseHTTPRequestHandler):
     """Routes a request, applies at most one fault rule, sends, logs."""
 
@@ -121,6 +146,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "TRUD-Sandbox/1"
     sys_version = ""
     timeout = 300  # idle keep-alive connections eventually free their thread
+    _cut = False  # the body was cut short on purpose (drop_after) or by a failure: no closing chunk
 
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin
         """Quiet: requests go to the request log instead of stderr."""
@@ -164,12 +190,13 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # pylint: disable=broad-exception-caught
             response = json_response({"httpStatus": 500, "message": f"sandbox error: {exc}"}, 500)
         status, sent = self._send_safely(req, response, rule)
+        extra = getattr(endpoint, "log_extra", None) or {}  # e.g. MLDS: auth_user, mlds_reason
         self.app.log.record({
             "time": datetime.datetime.fromtimestamp(started, datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "method": self.command, "path": self.path, "kind": endpoint.kind, "item": endpoint.item,
             "status": status, "range": self.headers.get("Range"), "bytes_sent": sent,
-            "headers": dict(self.headers.items()), "client": f"{self.client_address[0]}:{self.client_address[1]}",
-            "scheme": self.server.scheme, "fault": rule.type if rule else None,
+            "headers": _logged_headers(self.headers, extra), "client": f"{self.client_address[0]}:{self.client_address[1]}",
+            "scheme": self.server.scheme, "fault": rule.type if rule else None, **extra,
         })
 
     @staticmethod
@@ -205,15 +232,35 @@ class Handler(BaseHTTPRequestHandler):
             elif wanted:
                 status, (start, end) = 206, wanted
                 headers["Content-Range"] = f"bytes {start}-{end - 1}/{body.size}"
+        chunked = headers.get("Transfer-Encoding", "").lower() == "chunked"
         self.send_response(status)
-        self.send_header("Content-Type", response.content_type if status != 416 else "application/json")
-        self.send_header("Content-Length", str(end - start))
+        if response.content_type or status == 416:  # an empty MLDS ResponseEntity has no Content-Type
+            self.send_header("Content-Type", response.content_type if status != 416 else "application/json")
+        if not chunked:
+            self.send_header("Content-Length", str(end - start))
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         if self.command == "HEAD":
             return status, 0
+        if chunked:
+            return status, self._write_chunked(body, start, end, rule)
         return status, self._write_body(body, start, end, rule)
+
+    def _write_chunked(self, body, start: int, end: int, rule) -> int:
+        """Send the body as chunks; a cut body lacks the closing chunk, so clients see it is incomplete."""
+        raw, self._cut = self.wfile, False
+        self.wfile = _ChunkWriter(raw)
+        try:
+            sent = self._write_body(body, start, end, rule)
+        finally:
+            self.wfile = raw
+        if not self._cut:
+            try:
+                raw.write(b"0\r\n\r\n")
+            except (ConnectionError, ssl.SSLError, socket.timeout):
+                self.close_connection = True
+        return sent
 
     def _write_body(self, body, start: int, end: int, rule) -> int:
         """Stream [start, end) of the body, applying drop_after / stall / corrupt_byte."""
@@ -248,12 +295,12 @@ class Handler(BaseHTTPRequestHandler):
             if drop_at is not None and sent == drop_at:  # drop point at the very end: still cut
                 self._abort()
         except (ConnectionError, ssl.SSLError, socket.timeout):
-            self.close_connection = True
+            self.close_connection = self._cut = True
         return sent
 
     def _abort(self):
         """Close the connection mid-body: the client sees fewer bytes than Content-Length."""
-        self.close_connection = True
+        self.close_connection = self._cut = True
         try:
             self.wfile.flush()
             socket.socket.shutdown(self.connection, socket.SHUT_RDWR)
@@ -295,7 +342,7 @@ class Listener(ThreadingHTTPServer):
 
 
 def _parse_args(argv):
-    parser = argparse.ArgumentParser(prog="server.py", description="Local TRUD API sandbox (HTTP and HTTPS).")
+    parser = argparse.ArgumentParser(prog="server.py", description="Local TRUD and MLDS API sandbox (HTTP and HTTPS).")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="plain HTTP port (0: any free port)")
     parser.add_argument("--https-port", type=int, default=0, help="HTTPS port (0: any free port)")
@@ -304,6 +351,12 @@ def _parse_args(argv):
     parser.add_argument("--api-key", action="append", dest="api_keys", help="a valid TRUD API key (repeatable)")
     parser.add_argument("--disabled-key", default=DEFAULT_DISABLED_KEY, help="a key answered with 401 (disabled account)")
     parser.add_argument("--info-file", help="also write the info JSON here, once listening")
+    parser.add_argument("--mlds-password-prefix", default="", metavar="P",
+                        help="prefix every default MLDS user's password with P (to scan output for leaked passwords)")
+    parser.add_argument("--mlds-file-size-number", action="store_true",
+                        help="MLDS fileSize as a JSON number (6.x-dev) instead of a string (5.2)")
+    parser.add_argument("--mlds-set-order", choices=ORDERS, default="shuffle",
+                        help="order of MLDS's unordered JSON sets (versions, files, package list); default shuffle")
     return parser.parse_args(argv)
 
 
@@ -316,13 +369,15 @@ def _tls_context(state_dir: Path, host: str) -> tuple[ssl.SSLContext, str]:
 
 
 def build_services(args, state_dir: Path, keyring: pki.Keyring) -> list:
-    """The services mounted on the listeners. An MLDS service would be added here, next to TRUD.
+    """The services mounted on the listeners: TRUD and MLDS.
 
     A service has `kinds` (request kinds for faults and the log), `register(router)`, `reset()`
     and `info(url, https_url)` (its part of the info JSON).
     """
     store = ArchiveStore(state_dir)
-    return [trud.TrudService(store, keyring, args.api_keys or [DEFAULT_API_KEY], args.disabled_key)]
+    options = mlds.MldsOptions(args.mlds_password_prefix, args.mlds_file_size_number, args.mlds_set_order)
+    return [trud.TrudService(store, keyring, args.api_keys or [DEFAULT_API_KEY], args.disabled_key),
+            mlds.MldsService(store, state_dir, options)]
 
 
 def _write_info(info: dict, *paths):

@@ -1,0 +1,411 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: terminology.releases contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: mlds_release_fetch
+short_description: Download a SNOMED MLDS release file to a host, verified and idempotently
+version_added: 1.0.0
+description:
+  - Puts one file of an MLDS release version into a directory on the host, downloaded through MLDS's own
+    download address (C(clientDownloadUrl)) with your account, as an affiliate's browser would.
+  - Verifies the file against the C(md5Hash) and C(fileSize) that MLDS lists for it, when it lists them,
+    before the file appears at the destination. It warns when MLDS lists neither.
+  - Uses the same download engine as M(terminology.releases.trud_release_fetch). It streams once, hashing
+    (MD5 and SHA-256) while it writes to a partial file beside the destination. It then fsyncs the file and
+    renames it into place atomically. A file that fails verification never appears at the destination, and a
+    previous good file there is left untouched.
+  - An interrupted download is resumed on the next attempt or run when MLDS honours C(Range). MLDS's proxy
+    usually ignores C(Range), and the whole file is then downloaded again.
+  - Records what was verified beside the file, so a run with nothing to do reads no byte of the file (see
+    O(rehash)). Concurrent runs into one directory are serialised with a lock.
+author:
+  - terminology.releases contributors (@terminology-releases)
+extends_documentation_fragment:
+  - ansible.builtin.files
+  - terminology.releases.mlds
+  - terminology.releases.attributes
+  - terminology.releases.attributes.actiongroup_mlds
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Reads the package from MLDS, and the existing file when it has no current verification record. Never
+        requests the download, and writes nothing.
+  diff_mode:
+    support: full
+    details:
+      - Shows the identity (path, size, MD5, SHA-256, file id) of the file before and after.
+  idempotent:
+    support: full
+    details:
+      - Not with O(force=true), which downloads again on every run.
+options:
+  package:
+    description:
+      - The release package, by id or by name. A value of digits only is tried as an id first.
+      - Affiliates and anonymous callers see only packages with an online (or alpha/beta) version.
+    type: str
+    required: true
+  member:
+    description:
+      - The member key of the package, to tell apart packages of the same name.
+    type: str
+  version:
+    description:
+      - The release version, by id or by name. A value of digits only is tried as an id first.
+      - Affiliates see only online and alpha/beta versions.
+    type: str
+    required: true
+  label:
+    description:
+      - The label of the file to download.
+      - Without O(label) and O(file_id), the version's primary file is downloaded, or its only file.
+      - Mutually exclusive with O(file_id).
+    type: str
+  file_id:
+    description:
+      - The C(releaseFileId) of the file to download.
+    type: int
+  dest:
+    description:
+      - The directory to put the file in. It must exist.
+      - The module also keeps C(.<name>.verified.json), and while a download is incomplete
+        C(.<name>.<tag>.part), in this directory.
+    type: path
+    required: true
+  file_name:
+    description:
+      - The name to give the file in O(dest).
+      - Defaults to the file's label in MLDS, which is always visible, and known before anything is
+        downloaded (so check mode can tell where the file goes). The server's C(Content-Disposition) name
+        and the storage address are not used. Affiliates cannot see the storage address, and the
+        C(Content-Disposition) name is known only after a download has started.
+      - The name, from the label or from here, must be a plain file name. One with path separators, a
+        leading dot, surrounding spaces or control characters is refused, never rewritten.
+    type: str
+  force:
+    description:
+      - Download and verify the file again even if a verified copy is present. Always reports a change.
+    type: bool
+    default: false
+  rehash:
+    description:
+      - Re-read the existing file and check it even when the verification record vouches for it. A file
+        found to differ is downloaded again.
+      - Without this, a run with nothing to do trusts the record, which matches the file's size,
+        modification time and inode. It reads no byte of the file.
+    type: bool
+    default: false
+  lock_timeout:
+    description:
+      - Seconds to wait for another run that holds the lock on O(dest) before failing.
+    type: float
+    default: 3600
+requirements:
+  - requests
+notes:
+  - MLDS allows the download to staff and admins, and to affiliates whose membership application for the
+    package's member is approved (and whose account is in good standing), for online and alpha/beta
+    versions. MLDS 5.2 refuses everyone else with HTTP 500, which the module explains.
+  - MLDS records every download attempt for the member's download report. A refused download (HTTP 500) is
+    not retried, so that it is recorded only once.
+  - When MLDS lists neither an MD5 nor a size for the file, the download cannot be verified, and an existing
+    file of the same name is kept as it is. Use O(force=true) to download it again.
+seealso:
+  - module: terminology.releases.mlds_release_info
+  - module: terminology.releases.trud_release_fetch
+'''
+
+EXAMPLES = r'''
+- name: Fetch the primary file of the Swedish extension's March release
+  terminology.releases.mlds_release_fetch:
+    username: "{{ mlds_username }}"
+    password: "{{ mlds_password }}"
+    package: SNOMED CT Swedish Extension
+    member: SE
+    version: "2026-03-01"
+    dest: /srv/terminology/archives
+    owner: snowstorm
+    group: snowstorm
+    mode: "0640"
+  register: extension
+
+- name: Import the extension only when a new file arrived
+  ansible.builtin.debug:
+    msg: "New file {{ extension.path }} (MD5 {{ extension.md5 }})"
+  when: extension is changed
+
+- name: Fetch a named file under a name of your choosing
+  terminology.releases.mlds_release_fetch:
+    package: "4101"
+    version: "4103"
+    label: RF2 release (zip)
+    file_name: se-extension-20260301.zip
+    dest: /srv/terminology/archives
+'''
+
+RETURN = r'''
+path:
+  description: Where the file is.
+  returned: success
+  type: str
+  sample: /srv/terminology/archives/SnomedCT_ManagedServiceSE_PRODUCTION_SE1000052_20260301T120000Z.zip
+file:
+  description: The file entry as MLDS lists it, in snake_case.
+  returned: success
+  type: dict
+  sample:
+    release_file_id: 4105
+    label: SnomedCT_ManagedServiceSE_PRODUCTION_SE1000052_20260301T120000Z.zip
+    client_download_url: /api/releasePackages/4101/releaseVersions/4103/releaseFiles/4105/download
+    md5_hash: 0cc175b9c0f1b6a831c399e269772661
+    file_size: "123456789"
+    primary_file: true
+package_id:
+  description: The package id.
+  returned: success
+  type: int
+version_id:
+  description: The version id.
+  returned: success
+  type: int
+md5:
+  description: The file's MD5 (lower-case hex), as verified or recorded.
+  returned: success
+  type: str
+sha256:
+  description: The file's SHA-256 (lower-case hex), computed during the download.
+  returned: success
+  type: str
+size:
+  description: The file's size in bytes.
+  returned: success
+  type: int
+verified:
+  description: What the file was checked against (V(size), V(md5)); empty when MLDS lists neither.
+  returned: success
+  type: list
+  elements: str
+  sample: [size, md5]
+downloaded:
+  description: Whether the file was downloaded (or, in check mode, would be).
+  returned: success
+  type: bool
+bytes_transferred:
+  description: File bytes received from MLDS in this run.
+  returned: success
+  type: int
+bytes_resumed:
+  description: Bytes of an earlier interrupted download that were kept rather than downloaded again.
+  returned: success
+  type: int
+elapsed_seconds:
+  description: Wall time of the whole task in seconds.
+  returned: success
+  type: float
+'''
+
+import contextlib
+import os
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.terminology.releases.plugins.module_utils import _argspec, _download, _mlds, _module
+
+ALGORITHMS = ['md5', 'sha256']
+
+
+def describe_download_status(status):
+    if status == 401:
+        return ('MLDS answered HTTP 401: the credentials were refused (check username and password), or none were '
+                'given; downloads need an account')
+    if status == 403:
+        return ('MLDS answered HTTP 403: the account may not download this file. Its membership application for '
+                'this member may not be approved, or the version is not available to it')
+    if status == 404:
+        return ('MLDS answered HTTP 404: the file is gone from MLDS, or from the storage MLDS fetches it from')
+    if status == 500:
+        return ('MLDS answered HTTP 500 to the download. MLDS reports permission failures as HTTP 500: the account is '
+                'probably not approved for this member\'s releases (its membership application for the package\'s '
+                'member must be accepted, and the account not deactivated or pending an invoice), or the version is '
+                'not online. It was not retried')
+    return 'MLDS answered HTTP %s to the download (MLDS passes on the status of the storage it fetches from)' % status
+
+
+class MldsFetch:
+    def __init__(self, module, redact):
+        self.module = module
+        self.params = module.params
+        self.redact = redact
+        _mlds.require_account(self.params, 'download release files', module.warn)
+        self.http = _module.http_client(module, redact)
+        self.client = _mlds.MldsClient(self.http, self.params['url'], self.params['username'],
+                                       self.params['password'])
+
+    def select(self):
+        params = self.params
+        package = _mlds.resolve_package(self.client, params['package'], params['member'])
+        version = _mlds.resolve_version(package, params['version'])
+        if params['file_id'] is not None:
+            release_file = _mlds.one_file(version, file_id=params['file_id'])
+            asked = 'with id %s' % params['file_id']
+        elif params['label'] is not None:
+            release_file = _mlds.one_file(version, label=params['label'])
+            asked = 'labelled %r' % params['label']
+        else:
+            release_file = _mlds.default_file(version)
+            asked = None
+        if release_file is None:
+            labels = ', '.join('%s (%r)' % (item.get('releaseFileId'), item.get('label'))
+                               for item in version.get('releaseFiles') or []) or 'none'
+            raise _mlds.MldsError('%s of %s has no file %s. Files: %s.'
+                                  % (_mlds.sentence(_mlds.describe_version(version)), _mlds.describe_package(package),
+                                     asked, labels))
+        return package, version, release_file
+
+    def target(self, package, version, release_file):
+        params = self.params
+        file_id = release_file.get('releaseFileId')
+        if params['file_name'] is not None:
+            name = _mlds.safe_file_name(params['file_name'], 'file_name')
+        else:
+            name = _mlds.safe_file_name(release_file.get('label'), 'label of file %s' % file_id)
+        size = _mlds.file_size_value(release_file.get('fileSize'))
+        if size is None and release_file.get('fileSize') not in (None, ''):
+            self.module.warn('MLDS lists fileSize %r for file %s, which is not a size in bytes; it is not checked.'
+                             % (release_file.get('fileSize'), file_id))
+        md5 = release_file.get('md5Hash')
+        if md5 not in (None, '') and not _mlds.valid_md5(md5):
+            self.module.warn('MLDS lists md5Hash %r for file %s, which is not an MD5; it is not checked.'
+                             % (md5, file_id))
+        md5 = md5.strip().lower() if _mlds.valid_md5(md5) else None
+        checks = ([] if size is None else ['size']) + ([] if md5 is None else ['md5'])
+        if not checks:
+            self.module.warn('MLDS lists neither an MD5 nor a size for file %s (%r), so the download cannot be '
+                             'verified, and an existing file of the same name is kept as it is (force: true '
+                             'downloads it again).' % (file_id, release_file.get('label')))
+        identity = {'service': 'mlds', 'package_id': package.get('releasePackageId'),
+                    'version_id': version.get('releaseVersionId'), 'file_id': file_id,
+                    'label': release_file.get('label')}
+        return _download.Target(name, size, md5=md5, identity=identity), checks
+
+    def run(self):
+        started = time.monotonic()
+        params = self.params
+        dest_dir = params['dest']
+        if not os.path.isdir(dest_dir):
+            raise _mlds.MldsError('dest %s is not an existing directory.' % dest_dir)
+        package, version, release_file = self.select()
+        target, checks = self.target(package, version, release_file)
+        dest = os.path.join(dest_dir, target.name)
+        url = self.client.download_url(package['releasePackageId'], version['releaseVersionId'], release_file)
+        if self.module.check_mode:
+            outcome = self.predict(dest, target)
+        else:
+            with _download.directory_lock(dest_dir, params['lock_timeout']):
+                outcome = self.apply(dest, target, url, checks)
+        outcome['changed'] = self.file_attributes(dest, outcome)
+        before = outcome.pop('before')
+        after = {'path': dest, 'exists': True, 'size': outcome['size'], 'md5': outcome['md5'],
+                 'sha256': outcome['sha256'], 'file_id': release_file.get('releaseFileId')}
+        outcome.update(
+            path=dest, file=_mlds.to_output(release_file), package_id=package['releasePackageId'],
+            version_id=version['releaseVersionId'], verified=checks,
+            elapsed_seconds=round(time.monotonic() - started, 3),
+        )
+        if self.module._diff:
+            outcome['diff'] = {'before': before, 'after': after, 'before_header': dest, 'after_header': dest}
+        return outcome
+
+    def identity_before(self, dest, state, digests):
+        record = _download.read_record(dest) or {}
+        exists = state != 'absent'
+        return {'path': dest, 'exists': exists,
+                'size': os.path.getsize(dest) if exists else None,
+                'md5': digests.get('md5') if exists else None,
+                'sha256': digests.get('sha256') if exists else None,
+                'file_id': (record.get('identity') or {}).get('file_id') if exists else None}
+
+    def predict(self, dest, target):
+        state, digests, _read = _download.inspect(dest, target, ALGORITHMS, self.params['rehash'])
+        download = self.params['force'] or state not in ('verified', 'matches')
+        size = target.size if download else (os.path.getsize(dest) if state != 'absent' else None)
+        return {
+            'changed': download, 'downloaded': download, 'bytes_transferred': 0, 'bytes_resumed': 0,
+            'md5': target.digests.get('md5') if download else digests.get('md5'),
+            'sha256': None if download else digests.get('sha256'),
+            'size': size, 'before': self.identity_before(dest, state, digests),
+        }
+
+    def apply(self, dest, target, url, checks):
+        state, digests, _read = _download.inspect(dest, target, ALGORITHMS, self.params['rehash'])
+        before = self.identity_before(dest, state, digests)
+        extra = {'verified': checks}
+        if state in ('verified', 'matches') and not self.params['force']:
+            if state == 'matches':
+                # Right bytes without a current record (copied by hand, or rehash): record them, change nothing.
+                _download.write_record(dest, target, digests, extra)
+            return {'changed': False, 'downloaded': False, 'bytes_transferred': 0, 'bytes_resumed': 0,
+                    'md5': digests.get('md5'), 'sha256': digests.get('sha256'), 'size': os.path.getsize(dest),
+                    'before': before}
+        http = _mlds.NoRetryOn500(self.http, describe_download_status)
+        try:
+            if target.size is not None:
+                result = _download.fetch_to(http, url, dest, target, ALGORITHMS, describe_download_status)
+            else:
+                result = _mlds.fetch_unsized(http, url, dest, target, ALGORITHMS, describe_download_status)
+        except _download.DownloadError:
+            self.drop_empty_partial(dest, target)
+            raise
+        _download.write_record(dest, target, result.digests, extra)
+        return {'changed': True, 'downloaded': True, 'bytes_transferred': result.bytes_transferred,
+                'bytes_resumed': result.bytes_resumed, 'md5': result.digests.get('md5'),
+                'sha256': result.digests.get('sha256'), 'size': result.size, 'before': before}
+
+    @staticmethod
+    def drop_empty_partial(dest, target):
+        """A refused download leaves an empty partial file behind; a non-empty one is kept for resuming."""
+        partial = _download.partial_path(dest, target)
+        with contextlib.suppress(OSError):
+            if os.path.getsize(partial) == 0:
+                os.unlink(partial)
+
+    def file_attributes(self, dest, outcome):
+        if not os.path.exists(dest):
+            return outcome['changed']  # check mode before a first download
+        file_args = self.module.load_file_common_arguments(self.params, path=dest)
+        return self.module.set_fs_attributes_if_different(file_args, outcome['changed'])
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=_argspec.mlds_spec(
+            package=dict(type='str', required=True),
+            member=dict(type='str'),
+            version=dict(type='str', required=True),
+            label=dict(type='str'),
+            file_id=dict(type='int'),
+            dest=dict(type='path', required=True),
+            file_name=dict(type='str'),
+            force=dict(type='bool', default=False),
+            rehash=dict(type='bool', default=False),
+            lock_timeout=dict(type='float', default=3600),
+        ),
+        mutually_exclusive=[('label', 'file_id')],
+        required_together=[('username', 'password')],
+        supports_check_mode=True,
+        add_file_common_args=True,
+    )
+    _module.require_libraries(module)
+    redact = _mlds.make_redactor(module.params['username'], module.params['password'])
+    _module.run(module, lambda: MldsFetch(module, redact).run(), redact)
+
+
+if __name__ == '__main__':
+    main()

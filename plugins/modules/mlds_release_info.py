@@ -1,0 +1,229 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: terminology.releases contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: mlds_release_info
+short_description: Read SNOMED MLDS release packages with their versions and files
+version_added: 1.0.0
+description:
+  - Reads the release packages of the SNOMED Member Licensing and Distribution Service (MLDS), each with
+    its versions and their files.
+  - Filters by package id, package name and member key.
+  - Returns the objects in snake_case, with versions and files sorted by id. No credential appears in the
+    result, and a storage address with a user name or password in it has them masked.
+  - What MLDS shows depends on the account. Staff and admins see every package, version and file, including
+    offline versions and the files' storage addresses (C(download_url)). Affiliates and anonymous callers see
+    only packages with an online (or alpha/beta) version, and only those versions.
+author:
+  - terminology.releases contributors (@terminology-releases)
+extends_documentation_fragment:
+  - terminology.releases.mlds
+  - terminology.releases.attributes
+  - terminology.releases.attributes.info_module
+  - terminology.releases.attributes.actiongroup_mlds
+options:
+  id:
+    description:
+      - Only the package with this C(releasePackageId). A package that does not exist gives an empty list.
+    type: int
+  name:
+    description:
+      - Only packages with exactly this name.
+    type: str
+  member:
+    description:
+      - Only packages of the member with this key, for example V(SE) or V(IHTSDO) (not case-sensitive).
+    type: str
+requirements:
+  - requests
+notes:
+  - Without O(username) and O(password), the module reads anonymously.
+seealso:
+  - module: terminology.releases.mlds_release_fetch
+  - module: terminology.releases.mlds_release_package
+'''
+
+EXAMPLES = r'''
+- name: List the packages an affiliate account can download from
+  terminology.releases.mlds_release_info:
+    username: "{{ mlds_username }}"
+    password: "{{ mlds_password }}"
+  register: mlds
+
+- name: Show the online versions of each package
+  ansible.builtin.debug:
+    msg: >-
+      {{ item.name }}:
+      {{ item.release_versions | selectattr('release_type', 'equalto', 'online') | map(attribute='name') | list }}
+  loop: "{{ mlds.packages }}"
+  loop_control:
+    label: "{{ item.release_package_id }}"
+
+- name: Read one member's packages
+  terminology.releases.mlds_release_info:
+    member: SE
+  register: swedish
+'''
+
+RETURN = r'''
+packages:
+  description: The packages that match, sorted by id, each with its versions and their files.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    release_package_id:
+      description: The package id.
+      type: int
+      sample: 4101
+    name:
+      description: The package name.
+      type: str
+      sample: SNOMED CT Swedish Extension
+    description:
+      description: The description, with its HTML as stored.
+      type: str
+    member:
+      description: The member, as MLDS returns it (C(member_id), C(key), C(name), ...).
+      type: dict
+      sample: {member_id: 7, key: SE, name: Sweden}
+    priority:
+      description: The package's rank among its member's packages (higher is nearer the top).
+      type: int
+    copyrights:
+      description: The copyright statement.
+      type: str
+    release_package_uri:
+      description: The package URI.
+      type: str
+    created_at:
+      description: When the package was created (ISO 8601).
+      type: str
+    release_versions:
+      description: The versions the account may see, sorted by id.
+      type: list
+      elements: dict
+      contains:
+        release_version_id:
+          description: The version id.
+          type: int
+        name:
+          description: The version name.
+          type: str
+        description:
+          description: The description.
+          type: str
+        summary:
+          description: The summary.
+          type: str
+        release_type:
+          description: The publishing state, V(online), V(offline) or V(alpha/beta).
+          type: str
+        published_at:
+          description: The publication date, V(YYYY-MM-DD), or V(null).
+          type: str
+        version_uri:
+          description: The version URI.
+          type: str
+        version_dependent_uri:
+          description: The URI of the version it depends on.
+          type: str
+        version_dependent_derivative_uri:
+          description: The URI of the derivative it depends on.
+          type: str
+        package_type:
+          description: The package type, for example V(SCT_RF2_ALL).
+          type: str
+        archive:
+          description: Whether the version is archived.
+          type: bool
+        release_files:
+          description: The version's files, sorted by id.
+          type: list
+          elements: dict
+          contains:
+            release_file_id:
+              description: The file id.
+              type: int
+            label:
+              description: The label.
+              type: str
+            client_download_url:
+              description: The MLDS download path, relative to the site root.
+              type: str
+            download_url:
+              description: The storage address (staff and admins only).
+              type: str
+            md5_hash:
+              description: The MD5 as listed.
+              type: str
+            file_size:
+              description: The size as listed (a string in MLDS 5.2, a number in 6.x).
+              type: raw
+            primary_file:
+              description: Whether this is the primary file.
+              type: bool
+  sample:
+    - release_package_id: 4101
+      name: SNOMED CT Swedish Extension
+      member: {member_id: 7, key: SE, name: Sweden}
+      priority: 3
+      release_package_uri: http://snomed.info/sct/45991000052106
+      release_versions:
+        - release_version_id: 4103
+          name: "2026-03-01"
+          release_type: online
+          published_at: "2026-03-01"
+          archive: false
+          release_files:
+            - release_file_id: 4105
+              label: SnomedCT_ManagedServiceSE_PRODUCTION_SE1000052_20260301T120000Z.zip
+              client_download_url: /api/releasePackages/4101/releaseVersions/4103/releaseFiles/4105/download
+              md5_hash: 0cc175b9c0f1b6a831c399e269772661
+              file_size: "123456789"
+              primary_file: true
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.terminology.releases.plugins.module_utils import _argspec, _mlds, _module
+
+
+def read_packages(module, redact):
+    params = module.params
+    if params['username'] and params['password'] is not None:
+        _mlds.require_account(params, 'read release packages', module.warn)
+    client = _mlds.MldsClient(_module.http_client(module, redact), params['url'], params['username'],
+                              params['password'])
+    if params['id'] is not None:
+        package = client.package(params['id'], missing_ok=True)
+        packages = [package] if package is not None else []
+    else:
+        packages = client.packages()
+    packages = _mlds.find_packages(packages, name=params['name'], member=params['member'])
+    packages = sorted(packages, key=lambda item: _mlds.sort_key(item, 'releasePackageId'))
+    return dict(changed=False, packages=[_mlds.to_output(package) for package in packages])
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=_argspec.mlds_spec(
+            id=dict(type='int'),
+            name=dict(type='str'),
+            member=dict(type='str'),
+        ),
+        required_together=[('username', 'password')],
+        supports_check_mode=True,
+    )
+    _module.require_libraries(module)
+    redact = _mlds.make_redactor(module.params['username'], module.params['password'])
+    _module.run(module, lambda: read_packages(module, redact), redact)
+
+
+if __name__ == '__main__':
+    main()
