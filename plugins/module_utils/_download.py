@@ -24,6 +24,7 @@ import os
 import time
 
 from ansible_collections.terminology.releases.plugins.module_utils._http import (
+    TlsError,
     TransportError,
     is_retryable_status,
     retry_after_seconds,
@@ -281,8 +282,8 @@ class Downloader:
             headers = {'Range': 'bytes=%d-' % have} if have else None
             try:
                 response = self.http.open('GET', url, headers=headers, stream=True)
-            except TransportError:
-                if attempt >= self.policy.retries:
+            except TransportError as exc:
+                if attempt >= self.policy.retries or isinstance(exc, TlsError):
                     raise
                 self.policy.wait(attempt)
                 attempt += 1

@@ -85,6 +85,10 @@ class TransportError(Exception):
     """No usable answer: connection refused or reset, timeout, TLS failure."""
 
 
+class TlsError(TransportError):
+    """The server's certificate was refused: retrying cannot help."""
+
+
 def retry_after_seconds(value, now=None):
     """Seconds asked for by a Retry-After header (delta-seconds or HTTP date), or None."""
     if not value:
@@ -155,7 +159,7 @@ class HttpClient:
             return self.session.request(method, url, headers=headers, stream=stream, verify=self.verify,
                                         timeout=self.timeout, allow_redirects=True, **kwargs)
         except requests.exceptions.SSLError as exc:
-            raise TransportError('TLS verification failed for %s: %s. Set ca_path to a CA bundle that signs the server '
+            raise TlsError('TLS verification failed for %s: %s. Set ca_path to a CA bundle that signs the server '
                                  'certificate, or (not recommended) validate_certs: false.'
                                  % (self.redact(url), self._reason(exc))) from None
         except transient_exceptions() as exc:
@@ -172,8 +176,8 @@ class HttpClient:
         while True:
             try:
                 response = self.open(method, url, headers=headers, **kwargs)
-            except TransportError:
-                if not idempotent or attempt >= self.policy.retries:
+            except TransportError as exc:
+                if not idempotent or attempt >= self.policy.retries or isinstance(exc, TlsError):
                     raise
                 self.policy.wait(attempt)
                 attempt += 1

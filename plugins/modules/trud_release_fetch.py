@@ -184,7 +184,9 @@ size:
   type: int
   sample: 609629807
 verified:
-  description: The checks the archive passed (this run or, for an unchanged file, when it was fetched).
+  description:
+    - The checks the archive satisfies under this run's O(verify) setting. For an unchanged file they are checked
+      against the verification record, whose digests were verified when the file was fetched.
   returned: success
   type: list
   elements: str
@@ -275,13 +277,15 @@ def support_file_name(release, kind):
     return _trud.safe_file_name(name)
 
 
-def write_if_different(path, data):
+def write_if_different(path, data, write=True):
     try:
         with open(path, 'rb') as handle:
             if handle.read() == data:
                 return False
     except OSError:
         pass
+    if not write:
+        return True
     temp = '%s.%d.tmp' % (path, os.getpid())
     with open(temp, 'wb') as handle:
         handle.write(data)
@@ -343,24 +347,23 @@ class TrudFetch:
         algorithms = ['sha256', 'sha1'] if signer else ['sha256']
         if self.module.check_mode:
             outcome = self.predict(dest, target, algorithms)
+            outcome['support_files'], support_changed = self.keep_support_files(release, files, dest_dir, write=False)
         else:
             with _download.directory_lock(dest_dir, params['lock_timeout']):
                 outcome = self.apply(dest, target, algorithms, release, checks, signer)
                 outcome['support_files'], support_changed = self.keep_support_files(release, files, dest_dir)
-                outcome['changed'] = outcome['changed'] or support_changed
-        outcome['changed'] = self.file_attributes(dest, outcome)
-        before = outcome.pop('before')
-        after = {'path': dest, 'exists': True, 'size': target.size, 'sha256': outcome['sha256'],
-                 'release_id': release['id']}
+        diff = {'before': outcome.pop('before'), 'before_header': dest, 'after_header': dest,
+                'after': {'path': dest, 'exists': True, 'size': target.size, 'sha256': outcome['sha256'],
+                          'release_id': release['id']}}
+        # set_fs_attributes_if_different adds mode/owner/group before and after to the diff it is given.
+        outcome['changed'] = self.file_attributes(dest, outcome['changed'] or support_changed, diff)
         outcome.update(
             path=dest, release=_trud.normalise(release, self.redact), size=target.size,
             verified=checks, signature=signer,
             elapsed_seconds=round(time.monotonic() - started, 3),
         )
-        outcome.setdefault('support_files', [])
         if self.module._diff:
-            outcome['diff'] = {'before': before, 'after': after,
-                               'before_header': dest, 'after_header': dest}
+            outcome['diff'] = diff
         return outcome
 
     def identity_before(self, dest, state, digests):
@@ -406,7 +409,8 @@ class TrudFetch:
                              '09:00-18:00 or 00:00-06:00 UK time). Set maintenance_window_warning: false to '
                              'silence this.')
 
-    def keep_support_files(self, release, files, dest_dir):
+    def keep_support_files(self, release, files, dest_dir, write=True):
+        """Keep checksum, signature and key beside the archive; with write=False only say whether that would change."""
         if not self.params['keep_support_files']:
             return [], False
         if not files:
@@ -416,15 +420,15 @@ class TrudFetch:
         for kind in _trud.SUPPORT_FILES:
             if kind in files:
                 path = os.path.join(dest_dir, support_file_name(release, kind))
-                changed = write_if_different(path, files[kind]) or changed
+                changed = write_if_different(path, files[kind], write) or changed
                 paths.append(path)
         return paths, changed
 
-    def file_attributes(self, dest, outcome):
+    def file_attributes(self, dest, changed, diff):
         if not os.path.exists(dest):
-            return outcome['changed']  # check mode before a first download
+            return changed  # check mode before a first download
         file_args = self.module.load_file_common_arguments(self.params, path=dest)
-        return self.module.set_fs_attributes_if_different(file_args, outcome['changed'])
+        return self.module.set_fs_attributes_if_different(file_args, changed, diff=diff)
 
 
 def main():

@@ -17,6 +17,7 @@ from ansible_collections.terminology.releases.plugins.module_utils._http import 
     USER_AGENT,
     HttpError,
     RetryPolicy,
+    TlsError,
     TransportError,
     is_retryable_status,
     retry_after_seconds,
@@ -169,6 +170,15 @@ def test_transport_errors_are_retried_then_raised(closed_port, make_http, sleeps
     with pytest.raises(TransportError):
         make_http(retries=2).request('GET', 'http://127.0.0.1:%d/r' % closed_port)
     assert sleeps.calls == [1.0, 2.0]
+
+
+def test_tls_failures_are_not_retried(local_server, make_http, sleeps):
+    # TLS to a plain-HTTP port fails the handshake, as a refused certificate does: no retry can help.
+    local_server.route('/r', local_server.reply(200, 'ok'))
+    with pytest.raises(TlsError) as caught:
+        make_http(retries=3).request('GET', local_server.url('/r').replace('http://', 'https://'))
+    assert 'ca_path' in str(caught.value)
+    assert sleeps.calls == []
 
 
 def test_expected_statuses_are_returned_without_retry(local_server, make_http):
