@@ -160,8 +160,8 @@ class HttpClient:
                                         timeout=self.timeout, allow_redirects=True, **kwargs)
         except requests.exceptions.SSLError as exc:
             raise TlsError('TLS verification failed for %s: %s. Set ca_path to a CA bundle that signs the server '
-                                 'certificate, or (not recommended) validate_certs: false.'
-                                 % (self.redact(url), self._reason(exc))) from None
+                           'certificate, or (not recommended) validate_certs: false.'
+                           % (self.redact(url), self._reason(exc))) from None
         except transient_exceptions() as exc:
             raise TransportError('%s %s failed: %s' % (method, self.redact(url), self._reason(exc))) from None
         except requests.exceptions.RequestException as exc:

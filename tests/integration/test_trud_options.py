@@ -17,8 +17,6 @@ import pwd
 import stat
 import subprocess
 
-import pytest
-
 from trud_itest import API_KEY, OMIT, hash_file, names, sha256_file, tree
 
 PUBLIC_KEY_NAME = 'trud-public-key-2013-04-01.pgp'
