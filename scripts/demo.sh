@@ -29,12 +29,32 @@ export TRUD_BASE_URL; TRUD_BASE_URL="$(info trud_https_base_url)"
 export ANSIBLE_COLLECTIONS_PATH="$repo/.build" ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
 echo "sandbox: $(info https_url) (TRUD API at $TRUD_BASE_URL)"
 
+# The MLDS accounts and a storage object for the published file travel in a 0600 vars file, not on the
+# command line, where any local user could read the passwords.
+python3 - "$work" <<'PY'
+import json, os, sys, urllib.request
+work = sys.argv[1]
+info = json.load(open(os.path.join(work, 'info.json')))
+request = urllib.request.Request(info['url'] + '/_sandbox/mlds/storage', method='POST',
+                                 data=json.dumps({'name': 'se/SnomedCT_DemoExtension_20261101.zip', 'size': 2000003, 'seed': 7}).encode(),
+                                 headers={'Content-Type': 'application/json'})
+storage = json.load(urllib.request.urlopen(request))
+users = info['mlds']['users']
+demo_vars = {'demo_root': os.path.join(work, 'root'), 'demo_ca_path': info['ca_path'],
+             'demo_trusted_fingerprint': info['trud_fingerprint'], 'demo_mlds_url': info['mlds']['https_url'],
+             'demo_mlds_staff': {'username': users['staff_se']['username'], 'password': users['staff_se']['password']},
+             'demo_mlds_affiliate': {'username': users['affiliate']['username'], 'password': users['affiliate']['password']},
+             'demo_mlds_object': {'url': storage['https_url'], 'md5': storage['md5'], 'size': storage['size']}}
+path = os.path.join(work, 'vars.json')
+with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'w') as handle:
+    json.dump(demo_vars, handle)
+PY
+echo "MLDS: $(python3 -c "import json, sys; print(json.load(open(sys.argv[1]))['mlds']['https_url'])" "$work/info.json")"
+
 for run in first second; do
     echo
     echo "==== demo: $run run ===="
-    "$venv/bin/ansible-playbook" terminology.releases.demo \
-        -e "demo_root=$work/root" -e "demo_ca_path=$(info ca_path)" \
-        -e "demo_trusted_fingerprint=$(info trud_fingerprint)" | tee "$work/$run.log"
+    "$venv/bin/ansible-playbook" terminology.releases.demo -e "@$work/vars.json" | tee "$work/$run.log"
 done
 
 recap="$(grep -E '^localhost +:' "$work/second.log")"
