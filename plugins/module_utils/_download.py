@@ -271,15 +271,17 @@ class Downloader:
         return dict((algorithm, hashlib.new(algorithm)) for algorithm in algorithms), 0
 
     def _stream_into(self, fd, url, partial, size, algorithms, result):
-        hashers, have = self._start(fd, size, algorithms)
+        sized = size is not None
+        # Without a known size a partial cannot be trusted (nothing says where it ends): start from byte 0.
+        hashers, have = self._start(fd, size, algorithms) if sized else self._restart(fd, algorithms)
         result.bytes_resumed = have
         attempt = 0
-        while have < size or (size == 0 and result.attempts == 0):
+        complete = sized and have >= size and size > 0
+        while not complete:
             if attempt > self.policy.retries:
-                raise DownloadError('Gave up after %d attempts; %d of %d bytes are kept in %s for the next run to '
-                                    'resume.' % (result.attempts, have, size, partial))
+                raise DownloadError('Gave up after %d attempts; %s.' % (result.attempts, _kept(have, size, partial)))
             result.attempts += 1
-            headers = {'Range': 'bytes=%d-' % have} if have else None
+            headers = {'Range': 'bytes=%d-' % have} if sized and have else None
             try:
                 response = self.http.open('GET', url, headers=headers, stream=True)
             except TransportError as exc:
@@ -314,22 +316,25 @@ class Downloader:
                 have = self._copy_body(response, fd, size, have, hashers.values(), result)
             except transient_exceptions():
                 # The connection broke mid-body. Each chunk is written whole before it is hashed, so the
-                # hashers are in step with the file: keep both and resume from the file's end.
-                have = os.fstat(fd).st_size
-                os.lseek(fd, have, os.SEEK_SET)
+                # hashers are in step with the file: keep both and resume from the file's end (sized only).
+                if sized:
+                    have = os.fstat(fd).st_size
+                    os.lseek(fd, have, os.SEEK_SET)
+                else:
+                    hashers, have = self._restart(fd, algorithms)
                 if attempt >= self.policy.retries:
-                    raise DownloadError('The connection kept failing; %d of %d bytes are kept in %s for the next run '
-                                        'to resume.' % (have, size, partial)) from None
+                    raise DownloadError('The connection kept failing; %s.' % _kept(have, size, partial)) from None
                 self.policy.wait(attempt)
                 attempt += 1
                 continue
             finally:
                 response.close()
-            if have < size:
+            # Unsized: a body read to its end without error is whole (urllib3 enforces any Content-Length).
+            complete = not sized or have >= size
+            if not complete:
                 # The body ended early without an error: treat it like a dropped connection.
                 if attempt >= self.policy.retries:
-                    raise DownloadError('The server kept closing the connection early; %d of %d bytes are kept in %s '
-                                        'for the next run to resume.' % (have, size, partial))
+                    raise DownloadError('The server kept closing the connection early; %s.' % _kept(have, size, partial))
                 self.policy.wait(attempt)
                 attempt += 1
         result.digests = dict((algorithm, hasher.hexdigest()) for algorithm, hasher in hashers.items())
@@ -343,7 +348,7 @@ class Downloader:
             block = raw.read(CHUNK_SIZE, decode_content=False)
             if not block:
                 return have
-            if have + len(block) > size:
+            if size is not None and have + len(block) > size:
                 raise VerificationError('The server sent more bytes than the %d advertised; the download was '
                                         'discarded.' % size)
             try:
@@ -354,6 +359,12 @@ class Downloader:
                 update(block)
             have += len(block)
             result.bytes_transferred += len(block)
+
+
+def _kept(have, size, partial):
+    if size is None:
+        return 'the partial download was discarded: without a known size it cannot be resumed'
+    return '%d of %d bytes are kept in %s for the next run to resume' % (have, size, partial)
 
 
 def _write_all(fd, data):
@@ -367,6 +378,11 @@ def _write_error(exc):
     if exc.errno in _DISK_FULL:
         return DiskFullError('No space left to write the download (%s); the partial file was removed.' % exc.strerror)
     return DownloadError('Cannot write the download: %s.' % exc.strerror)
+
+
+def _remove(path):
+    with contextlib.suppress(OSError):
+        os.unlink(path)
 
 
 def _remove_if_empty(path):
@@ -398,6 +414,9 @@ def default_file_mode():
 def fetch_to(http, url, dest, target, algorithms, describe_status=None):
     """Download url to dest verified against target. Call with the directory lock held.
 
+    target.size None means the size is unknown: the body is read to its end (checked against any
+    Content-Length), and an interrupted attempt starts again from byte 0 since a partial cannot be trusted.
+
     Returns the StreamResult. On any failure dest is untouched; the partial is kept for resumption
     unless it is known bad (wrong bytes, disk full).
     """
@@ -416,7 +435,10 @@ def fetch_to(http, url, dest, target, algorithms, describe_status=None):
                 os.unlink(partial)
             raise
         except (DownloadError, TransportError):
-            _remove_if_empty(partial)
+            if target.size is None:
+                _remove(partial)  # an unsized partial can never be resumed
+            else:
+                _remove_if_empty(partial)
             raise
         problems = target.mismatches(result.size, result.digests)
         if not problems:

@@ -29,11 +29,9 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import errno
 import hashlib
 import json
 import mimetypes
-import os
 import re
 from urllib.parse import quote, urlsplit
 
@@ -41,10 +39,8 @@ from ansible_collections.terminology.releases.plugins.module_utils import _downl
 from ansible_collections.terminology.releases.plugins.module_utils._http import (
     HttpError,
     Redactor,
-    TransportError,
     is_retryable_status,
     retry_after_seconds,
-    transient_exceptions,
 )
 from ansible_collections.terminology.releases.plugins.module_utils._state import Field
 
@@ -713,115 +709,7 @@ def file_put_body(current):
     return dict((key, current.get(key)) for key in FILE_PUT_FIELDS)
 
 
-# ---- download of a file whose size MLDS does not give --------------------------------------------
-
-class UnsizedResult:
-    def __init__(self):
-        self.bytes_transferred = 0
-        self.bytes_resumed = 0
-        self.attempts = 0
-        self.digests = {}
-        self.size = 0
-
-
-def fetch_unsized(http, url, dest, target, algorithms, describe_status):
-    """Download url to dest when the size is unknown (no fileSize, and MLDS's S3 proxy sends no
-    Content-Length): one pass into the partial file with the hashes, checked against Content-Length when there
-    is one and against target's digests, then fsync and atomic rename. Without a known size a partial cannot
-    be trusted, so an interrupted attempt starts again from byte 0. Call with the directory lock held.
-    """
-    partial = _download.partial_path(dest, target)
-    wanted = sorted(set(algorithms) | set(target.digests))
-    result = UnsizedResult()
-    policy = http.policy
-    attempt = 0
-    while True:
-        result.attempts += 1
-        try:
-            response = http.open('GET', url, stream=True)
-        except TransportError:
-            if attempt >= policy.retries:
-                raise
-            policy.wait(attempt)
-            attempt += 1
-            continue
-        try:
-            status = response.status_code
-            if status != 200:
-                if is_retryable_status(status) and status != 500 and attempt < policy.retries:
-                    policy.wait(attempt, retry_after_seconds(response.headers.get('Retry-After')))
-                    attempt += 1
-                    continue
-                raise _download.DownloadError('Download failed: %s.' % describe_status(status), status=status)
-            advertised = file_size_value(response.headers.get('Content-Length'))
-            hashers = dict((algorithm, hashlib.new(algorithm)) for algorithm in wanted)
-            size = _copy_to_partial(response, partial, hashers.values(), result)
-        except transient_exceptions():
-            if attempt >= policy.retries:
-                with contextlib.suppress(OSError):
-                    os.unlink(partial)
-                raise _download.DownloadError('The connection kept failing during the download of %s.'
-                                              % target.name) from None
-            policy.wait(attempt)
-            attempt += 1
-            continue
-        finally:
-            response.close()
-        if advertised is not None and size != advertised:
-            if attempt < policy.retries:
-                policy.wait(attempt)
-                attempt += 1
-                continue
-            with contextlib.suppress(OSError):
-                os.unlink(partial)
-            raise _download.DownloadError('The server kept sending %d bytes where Content-Length said %d.'
-                                          % (size, advertised))
-        break
-    result.size = size
-    result.digests = dict((algorithm, hasher.hexdigest()) for algorithm, hasher in hashers.items())
-    problems = target.mismatches(size, result.digests)
-    if problems:
-        with contextlib.suppress(OSError):
-            os.unlink(partial)
-        raise _download.VerificationError('The downloaded file failed verification (%s); it was discarded and %s '
-                                          'was not touched.' % ('; '.join(problems), dest))
-    _download.install(partial, dest, _download.default_file_mode())
-    return result
-
-
-def _copy_to_partial(response, partial, hashers, result):
-    try:
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    except OSError as exc:
-        raise _download.DownloadError('Cannot write the partial file %s: %s.' % (partial, exc.strerror)) from None
-    size = 0
-    updates = [hasher.update for hasher in hashers]
-    try:
-        raw = response.raw
-        while True:
-            block = raw.read(_download.CHUNK_SIZE, decode_content=False)
-            if not block:
-                break
-            try:
-                view = memoryview(block)
-                while view:
-                    view = view[os.write(fd, view):]
-            except OSError as exc:
-                with contextlib.suppress(OSError):
-                    os.unlink(partial)
-                if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-                    raise _download.DiskFullError('No space left to write the download (%s); the partial file '
-                                                  'was removed.' % exc.strerror) from None
-                raise _download.DownloadError('Cannot write the download: %s.' % exc.strerror) from None
-            for update in updates:
-                update(block)
-            size += len(block)
-            result.bytes_transferred += len(block)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    return size
-
+# ---- downloads ---------------------------------------------------------------------------------
 
 class NoRetryOn500:
     """The HttpClient as the download engine sees it, except that a 500 fails at once: for a download MLDS

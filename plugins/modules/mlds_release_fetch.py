@@ -210,7 +210,6 @@ elapsed_seconds:
   type: float
 '''
 
-import contextlib
 import os
 import time
 
@@ -355,26 +354,12 @@ class MldsFetch:
                     'md5': digests.get('md5'), 'sha256': digests.get('sha256'), 'size': os.path.getsize(dest),
                     'before': before}
         http = _mlds.NoRetryOn500(self.http, describe_download_status)
-        try:
-            if target.size is not None:
-                result = _download.fetch_to(http, url, dest, target, ALGORITHMS, describe_download_status)
-            else:
-                result = _mlds.fetch_unsized(http, url, dest, target, ALGORITHMS, describe_download_status)
-        except _download.DownloadError:
-            self.drop_empty_partial(dest, target)
-            raise
+        # A target without a size (MLDS gave no fileSize) is read to its end and never resumed.
+        result = _download.fetch_to(http, url, dest, target, ALGORITHMS, describe_download_status)
         _download.write_record(dest, target, result.digests, extra)
         return {'changed': True, 'downloaded': True, 'bytes_transferred': result.bytes_transferred,
                 'bytes_resumed': result.bytes_resumed, 'md5': result.digests.get('md5'),
                 'sha256': result.digests.get('sha256'), 'size': result.size, 'before': before}
-
-    @staticmethod
-    def drop_empty_partial(dest, target):
-        """A refused download leaves an empty partial file behind; a non-empty one is kept for resuming."""
-        partial = _download.partial_path(dest, target)
-        with contextlib.suppress(OSError):
-            if os.path.getsize(partial) == 0:
-                os.unlink(partial)
 
     def file_attributes(self, dest, outcome):
         if not os.path.exists(dest):

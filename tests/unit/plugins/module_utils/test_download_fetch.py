@@ -199,6 +199,29 @@ def test_connection_that_keeps_dropping_gives_up_and_keeps_the_partial(local_ser
     assert not os.path.exists(dest)
 
 
+def test_unsized_download_restarts_from_zero_after_a_drop(local_server, fetch, dest, sleeps):
+    # Without a known size nothing says where a partial ends: no Range, the next attempt starts at byte 0.
+    local_server.route(PATH, local_server.file(DATA, drop_after=CUT), local_server.file(DATA))
+    target = Target(NAME, None, sha256=SHA256)
+    result = fetch(dest, target)
+    assert read(dest) == DATA
+    first, second = local_server.requests
+    assert first.sent == CUT
+    assert 'Range' not in second.headers
+    assert second.sent == len(DATA)
+    assert result.size == len(DATA) and result.bytes_resumed == 0
+    assert not os.path.exists(partial_path(dest, target))
+
+
+def test_unsized_download_that_keeps_dropping_leaves_no_partial(local_server, fetch, dest, sleeps):
+    local_server.route(PATH, local_server.file(DATA, drop_after=1000))
+    target = Target(NAME, None, sha256=SHA256)
+    with pytest.raises(DownloadError, match='cannot be resumed'):
+        fetch(dest, target, retries=1)
+    assert not os.path.exists(partial_path(dest, target))
+    assert not os.path.exists(dest)
+
+
 def test_complete_partial_is_installed_without_a_request(local_server, fetch, dest):
     write(partial_path(dest, sha256_target()), DATA)
     local_server.route(PATH, local_server.reply(500))
