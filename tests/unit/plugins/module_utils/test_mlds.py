@@ -857,7 +857,7 @@ def test_unsized_download_without_content_length(mlds, make_client, tmp_path):
     dest = str(tmp_path / 'rf2.zip')
     target = target_for(size=False)
     result = _download.fetch_to(_mlds.NoRetryOn500(client.http, describe), client.api(DOWNLOAD), dest, target,
-                                 ['md5', 'sha256'], describe)
+                                ['md5', 'sha256'], describe)
     assert open(dest, 'rb').read() == DATA
     assert result.size == len(DATA)
     assert result.digests['sha256'] == hashlib.sha256(DATA).hexdigest()
@@ -874,7 +874,7 @@ def test_unsized_download_with_a_wrong_md5_is_discarded(mlds, make_client, tmp_p
     target = target_for(size=False)
     with pytest.raises(_download.VerificationError, match='MD5 .*, expected %s' % target.digests['md5']):
         _download.fetch_to(_mlds.NoRetryOn500(client.http, describe), client.api(DOWNLOAD), dest, target,
-                            ['md5'], describe)
+                           ['md5'], describe)
     assert open(dest, 'rb').read() == b'previous good file'
     assert not os.path.exists(_download.partial_path(dest, target))
 
@@ -885,9 +885,9 @@ def test_unsized_download_500_and_404(mlds, make_client, sleeps, tmp_path):
     mlds.route('GET', DOWNLOAD, boot(500, DOWNLOAD, 'Internal Server Error'))
     with pytest.raises(_download.DownloadError, match='HTTP 500 described'):
         _download.fetch_to(_mlds.NoRetryOn500(client.http, describe), client.api(DOWNLOAD), dest,
-                            target_for(size=False), ['md5'], describe)
+                           target_for(size=False), ['md5'], describe)
     mlds.route('GET', DOWNLOAD, boot(404, DOWNLOAD, 'Not Found'))
     with pytest.raises(_download.DownloadError, match='HTTP 404 described'):
         _download.fetch_to(_mlds.NoRetryOn500(client.http, describe), client.api(DOWNLOAD), dest,
-                            target_for(size=False), ['md5'], describe)
+                           target_for(size=False), ['md5'], describe)
     assert len(mlds.requests) == 2 and sleeps.calls == []

@@ -1,0 +1,419 @@
+"""Side-by-side benchmarks of the TRUD fetch path against what users would use instead.
+
+Run through `make bench` (it builds the venv and stages the collection first). Starts the sandbox, measures
+every method in the same run, repeated, and writes benchmarks/results/{results.json,report.md,chart.png}.
+Exits non-zero when a target is missed, so it can be run as a check. Targets: issue 6 and DESIGN section 8.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, REPO)
+
+from tests.sandbox.control import Sandbox  # noqa: E402  pylint: disable=wrong-import-position
+
+COLLECTIONS = os.path.join(REPO, '.build')
+MODULES = os.path.join(COLLECTIONS, 'ansible_collections', 'terminology', 'releases', 'plugins', 'modules')
+BIN = os.path.dirname(sys.executable)
+MIB = 1024 * 1024
+ITEM = 1799
+RESULTS = os.path.join(HERE, 'results')
+
+
+def run_measured(cmd, env=None, stdout=subprocess.DEVNULL):
+    """Wall seconds and peak RSS (KiB, from the OS via wait4) of one command; fails loudly on a non-zero exit."""
+    started = time.monotonic()
+    with subprocess.Popen(cmd, env=env, stdout=stdout, stderr=subprocess.PIPE) as proc:
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.monotonic() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err = proc.stderr.read().decode('utf-8', 'replace')
+    if proc.returncode:
+        raise RuntimeError('%s exited %s: %s' % (cmd[:3], proc.returncode, err[-2000:]))
+    return elapsed, usage.ru_maxrss
+
+
+def summary(values):
+    return {'median': statistics.median(values), 'min': min(values), 'max': max(values), 'runs': values}
+
+
+class Bench:
+    def __init__(self, sandbox, work, repeats):
+        self.sandbox = sandbox
+        self.work = work
+        self.repeats = repeats
+        self.env = dict((key, value) for key, value in os.environ.items()
+                        if key not in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'))
+        self.env.update(PYTHONPATH=COLLECTIONS, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
+                        ANSIBLE_LOCALHOST_WARNING='false', ANSIBLE_INVENTORY_UNPARSED_WARNING='false')
+        self.dest = os.path.join(work, 'dest')
+        os.makedirs(self.dest, exist_ok=True)
+
+    # -- the release under test -------------------------------------------------------------
+
+    def release(self, size):
+        self.sandbox.resize(ITEM, size)
+        url = '%s/keys/%s/items/%d/releases?latest' % (self.sandbox.info['trud_base_url'], self.sandbox.api_key, ITEM)
+        with urllib.request.urlopen(url) as response:
+            release = json.load(response)['releases'][0]
+        return release
+
+    def clean_dest(self):
+        shutil.rmtree(self.dest)
+        os.makedirs(self.dest)
+
+    def module_args(self, **extra):
+        args = {'api_key': self.sandbox.api_key, 'base_url': self.sandbox.info['trud_base_url'], 'item': ITEM,
+                'dest': self.dest, 'trusted_fingerprints': [self.sandbox.info['trud_fingerprint']],
+                'maintenance_window_warning': False, 'retries': 1}
+        args.update(extra)
+        path = os.path.join(self.work, 'args.json')
+        with open(path, 'w', encoding='utf-8') as handle:
+            json.dump({'ANSIBLE_MODULE_ARGS': args}, handle)
+        return path
+
+    # -- one measurement each ---------------------------------------------------------------
+
+    def curl_limit(self, url):
+        return run_measured(['curl', '-sf', '-o', '/dev/null', url])[0]
+
+    def curl_durable(self, url):
+        target = os.path.join(self.work, 'curl.zip')
+        seconds = run_measured(['sh', '-c', 'curl -sf -o "$1" "$2" && sync "$1"', 'sh', target, url])[0]
+        os.unlink(target)
+        return seconds
+
+    def curl_sha256sum(self, url):
+        target = os.path.join(self.work, 'curl.zip')
+        seconds = run_measured(['sh', '-c', 'curl -sf -o "$1" "$2" && sha256sum "$1"', 'sh', target, url])[0]
+        os.unlink(target)
+        return seconds
+
+    def module(self, report=None, **extra):
+        """The module's own process, started directly with an args file (no Ansible start-up cost)."""
+        report = report or os.path.join(self.work, 'report.json')
+        cmd = [sys.executable, os.path.join(HERE, 'launch_module.py'), report,
+               os.path.join(MODULES, 'trud_release_fetch.py'), self.module_args(**extra)]
+        out = os.path.join(self.work, 'module.out')
+        with open(out, 'wb') as handle:
+            seconds, rss_kib = run_measured(cmd, env=self.env, stdout=handle)
+        with open(out, encoding='utf-8') as handle:
+            result = json.load(handle)
+        if result.get('failed'):
+            raise RuntimeError('module failed: %s' % result.get('msg'))
+        with open(report, encoding='utf-8') as handle:
+            counters = json.load(handle)
+        return seconds, rss_kib, result, counters
+
+    def archive_bytes_read(self, archive_name):
+        """Bytes the module read from the archive file, counted by strace from the read calls on its descriptor."""
+        log = os.path.join(self.work, 'strace.log')
+        report = os.path.join(self.work, 'report.json')
+        cmd = ['strace', '-f', '-y', '-qq', '-e', 'trace=read,pread64,readv,preadv,mmap', '-o', log,
+               sys.executable, os.path.join(HERE, 'launch_module.py'), report,
+               os.path.join(MODULES, 'trud_release_fetch.py'), self.module_args()]
+        run_measured(cmd, env=self.env)
+        pattern = re.compile(r'^\d+\s+(?:read|pread64|readv|preadv)\(\d+<[^>]*/%s>.*=\s+(\d+)$' % re.escape(archive_name))
+        total = 0
+        with open(log, encoding='utf-8', errors='replace') as handle:
+            for line in handle:
+                match = pattern.match(line.strip())
+                if match:
+                    total += int(match.group(1))
+        return total
+
+    def playbook(self, task, tasks=None, module_defaults=None):
+        play = [{'name': 'Benchmark', 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks or [task]}]
+        if module_defaults:
+            play[0]['module_defaults'] = module_defaults
+        path = os.path.join(self.work, 'play.yml')
+        with open(path, 'w', encoding='utf-8') as handle:
+            json.dump(play, handle)
+        cmd = [os.path.join(BIN, 'ansible-playbook'), '-i', 'localhost,', '-c', 'local',
+               '-e', 'ansible_python_interpreter=%s' % sys.executable, path]
+        return run_measured(cmd, env=self.env)[0]
+
+    def playbook_ours(self):
+        with open(self.module_args(), encoding='utf-8') as handle:
+            args = json.load(handle)['ANSIBLE_MODULE_ARGS']
+        return self.playbook({'name': 'Fetch', 'terminology.releases.trud_release_fetch': args})
+
+    def playbook_get_url(self, url, release):
+        return self.playbook({'name': 'Fetch', 'ansible.builtin.get_url': {
+            'url': url, 'dest': os.path.join(self.dest, release['archiveFileName']), 'mode': '0644',
+            'checksum': 'sha256:%s' % release['archiveFileSha256'], 'timeout': 60}})
+
+    # -- scenarios --------------------------------------------------------------------------
+
+    def cold(self, size):
+        release = self.release(size)
+        url = release['archiveFileUrl']
+        self.curl_limit(url)  # warm the sandbox's hash cache and the page cache once
+        methods = ('curl_devnull', 'curl_durable', 'curl_sha256sum', 'module', 'playbook_module', 'playbook_get_url')
+        times = dict((name, []) for name in methods)
+        rss = []
+        for _round in range(self.repeats):
+            times['curl_devnull'].append(self.curl_limit(url))
+            times['curl_durable'].append(self.curl_durable(url))
+            times['curl_sha256sum'].append(self.curl_sha256sum(url))
+            self.clean_dest()
+            seconds, rss_kib, result, _counters = self.module()
+            assert result['downloaded'] and result['sha256'] == release['archiveFileSha256'].lower()
+            times['module'].append(seconds)
+            rss.append(rss_kib)
+            self.clean_dest()
+            times['playbook_module'].append(self.playbook_ours())
+            self.clean_dest()
+            times['playbook_get_url'].append(self.playbook_get_url(url, release))
+        return {'size': size, 'times': dict((name, summary(values)) for name, values in times.items()),
+                'module_peak_rss_kib': max(rss)}
+
+    def noop(self, size):
+        release = self.release(size)
+        self.clean_dest()
+        self.module()  # the first fetch, not measured
+        times, get_url_times, rchar = [], [], []
+        for _round in range(self.repeats):
+            seconds, _rss, result, counters = self.module()
+            assert not result['changed'] and not result['downloaded']
+            times.append(seconds)
+            rchar.append(counters['rchar'])
+            get_url_times.append(self.playbook_get_url(release['archiveFileUrl'], release))
+        ours_playbook = [self.playbook_ours() for _round in range(self.repeats)]
+        return {'size': size, 'module_seconds': summary(times), 'module_rchar': summary(rchar),
+                'archive_bytes_read': self.archive_bytes_read(release['archiveFileName']),
+                'playbook_module_seconds': summary(ours_playbook), 'playbook_get_url_seconds': summary(get_url_times)}
+
+    def mlds_noop(self):
+        """Requests a no-op run makes over a package, a version and three files (the first run creates them)."""
+        mlds = self.sandbox.info['mlds']
+        staff = mlds['users']['staff_se']
+        where = {'package': 'Benchmark Extension', 'member': 'SE'}
+        tasks = [{'name': 'Package', 'terminology.releases.mlds_release_package': {'name': where['package'], 'member': 'SE'}},
+                 {'name': 'Version', 'terminology.releases.mlds_release_version': dict(where, name='2026-11-01',
+                                                                                       release_type='offline')}]
+        for index in range(3):
+            stored = self.sandbox.mlds_storage('bench/file%d.zip' % index, MIB, seed=index)
+            tasks.append({'name': 'File %d' % index, 'terminology.releases.mlds_release_file': dict(
+                where, version='2026-11-01', label='file%d.zip' % index, download_url=stored['url'],
+                md5_hash=stored['md5'], file_size=stored['size'])})
+        defaults = {'group/terminology.releases.mlds': {'url': mlds['url'], 'username': staff['username'],
+                                                        'password': staff['password']}}
+        self.playbook(None, tasks, defaults)
+        self.sandbox.clear_log()
+        seconds = self.playbook(None, tasks, defaults)
+        api = [entry for entry in self.sandbox.log() if entry['path'].startswith('/api/')]
+        methods = {}
+        for entry in api:
+            methods[entry['method']] = methods.get(entry['method'], 0) + 1
+        return {'objects': '1 package, 1 version, 3 files', 'requests': len(api), 'by_method': methods,
+                'writes': sum(count for method, count in methods.items() if method in ('POST', 'PUT', 'DELETE')),
+                'playbook_seconds': seconds}
+
+    def fanout(self, hosts, size):
+        """The role in controller mode over N local hosts: upstream archive downloads (must be 1) and time per host."""
+        self.release(size)
+        root = os.path.join(self.work, 'fanout-%d' % hosts)
+        inventory = os.path.join(self.work, 'fanout-%d.ini' % hosts)
+        with open(inventory, 'w', encoding='utf-8') as handle:
+            handle.write('[fleet]\n')
+            for index in range(hosts):
+                handle.write('host%d ansible_connection=local ansible_python_interpreter=%s bench_root=%s/host%d\n'
+                             % (index, sys.executable, root, index))
+        play = [{'name': 'Fan-out', 'hosts': 'fleet', 'gather_facts': False, 'roles': ['terminology.releases.release_sync'],
+                 'vars': {'release_sync_root': '{{ bench_root }}', 'release_sync_fetch_mode': 'controller',
+                          'release_sync_controller_cache': os.path.join(root, 'cache'),
+                          'release_sync_trud_api_key': self.sandbox.api_key,
+                          'release_sync_trud_base_url': self.sandbox.info['trud_base_url'],
+                          'release_sync_trud_trusted_fingerprints': [self.sandbox.info['trud_fingerprint']],
+                          'release_sync_trud_maintenance_window_warning': False,
+                          'release_sync_releases': [{'name': 'monolith', 'item': ITEM}]}}]
+        path = os.path.join(self.work, 'fanout.yml')
+        with open(path, 'w', encoding='utf-8') as handle:
+            json.dump(play, handle)
+        self.sandbox.clear_log()
+        cmd = [os.path.join(BIN, 'ansible-playbook'), '-i', inventory, '-f', '5', path]
+        seconds = run_measured(cmd, env=self.env)[0]
+        downloads = [entry for entry in self.sandbox.log() if entry['kind'] == 'archive' and entry['method'] == 'GET']
+        shutil.rmtree(root)
+        return {'hosts': hosts, 'size': size, 'seconds': seconds, 'seconds_per_host': seconds / hosts,
+                'upstream_archive_downloads': len(downloads)}
+
+    def resume(self, size):
+        release = self.release(size)
+        self.clean_dest()
+        self.sandbox.clear_log()
+        self.sandbox.add_faults({'kind': 'archive', 'type': 'drop_after', 'bytes': size // 2})
+        _seconds, _rss, result, _counters = self.module()
+        requests = [entry for entry in self.sandbox.log() if entry['kind'] == 'archive' and entry['method'] == 'GET']
+        recovering = requests[-1]
+        return {'size': size, 'requests': len(requests), 'recovering_range': recovering.get('range'),
+                'recovering_bytes': recovering['bytes_sent'], 'recovering_fraction': recovering['bytes_sent'] / size,
+                'bytes_resumed': result['bytes_resumed'], 'verified': result['sha256'] == release['archiveFileSha256'].lower()}
+
+
+def machine_facts():
+    mem = 0
+    with open('/proc/meminfo', encoding='ascii') as handle:
+        for line in handle:
+            if line.startswith('MemTotal:'):
+                mem = int(line.split()[1]) * 1024
+    return {'cpus': os.cpu_count(), 'memory_bytes': mem, 'python': platform.python_version(),
+            'platform': platform.platform(), 'machine': platform.machine(),
+            'curl': subprocess.run(['curl', '--version'], capture_output=True, text=True, check=True).stdout.split('\n')[0],
+            'date': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}
+
+
+def ratio(numerator, denominator):
+    return numerator / denominator if denominator else float('inf')
+
+
+def check_targets(results):
+    """[(target, measured, passed)] — issue 6 and DESIGN section 8."""
+    checks = []
+    cold = results['cold']
+    big = cold[-1]
+    t = dict((name, value['median']) for name, value in big['times'].items())
+    size_label = '%d MiB' % (big['size'] // MIB)
+    checks.append(('module <= 0.8x curl+sha256sum at %s (DESIGN; issue: 0.9x)' % size_label,
+                   ratio(t['module'], t['curl_sha256sum']), ratio(t['module'], t['curl_sha256sum']) <= 0.8))
+    checks.append(('module <= 1.15x durable line (curl -o file && sync) at %s (DESIGN)' % size_label,
+                   ratio(t['module'], t['curl_durable']), ratio(t['module'], t['curl_durable']) <= 1.15))
+    checks.append(('module <= 1.3x limit line (curl -o /dev/null) at %s (issue)' % size_label,
+                   ratio(t['module'], t['curl_devnull']), ratio(t['module'], t['curl_devnull']) <= 1.3))
+    checks.append(('ansible-playbook: our task <= 0.8x get_url with checksum at %s' % size_label,
+                   ratio(t['playbook_module'], t['playbook_get_url']), ratio(t['playbook_module'], t['playbook_get_url']) <= 0.8))
+    peak = [entry['module_peak_rss_kib'] / 1024.0 for entry in cold]
+    checks.append(('peak RSS < 64 MiB at every size (MiB, largest)', max(peak), max(peak) < 64))
+    checks.append(('peak RSS flat in size (largest/smallest <= 1.2)', ratio(peak[-1], peak[0]), ratio(peak[-1], peak[0]) <= 1.2))
+    noop = results['noop']
+    read = max(entry['archive_bytes_read'] for entry in noop)
+    checks.append(('no-op run reads 0 archive bytes (max over sizes)', read, read == 0))
+    flat = ratio(noop[-1]['module_seconds']['median'], noop[0]['module_seconds']['median'])
+    checks.append(('no-op module time flat (largest/smallest within 10%)', flat, 0.9 <= flat <= 1.1))
+    mlds = results['mlds_noop']
+    checks.append(('MLDS no-op over %s: reads only (writes; %d requests in all)' % (mlds['objects'], mlds['requests']),
+                   mlds['writes'], mlds['writes'] == 0))
+    for entry in results['fanout']:
+        checks.append(('role, controller mode, %d hosts: upstream archive downloads == 1' % entry['hosts'],
+                       entry['upstream_archive_downloads'], entry['upstream_archive_downloads'] == 1))
+    fraction = results['resume']['recovering_fraction']
+    checks.append(('resume after a drop at 50%: recovering attempt <= 55% of the file', fraction,
+                   fraction <= 0.55 and results['resume']['verified']))
+    return checks
+
+
+def render(results, checks):
+    lines = ['# Fetch benchmarks', '', 'Measured on %(cpus)s CPUs, %(python)s, %(platform)s, %(date)s. '
+             'Median of %(repeats)s runs (min-max).' % dict(results['machine'], repeats=results['repeats']), '',
+             '| size | curl -o /dev/null | curl -o file && sync | curl + sha256sum | module process | playbook: module | playbook: get_url |',
+             '|---|---|---|---|---|---|---|']
+    for entry in results['cold']:
+        cells = ['%.2f s (%.2f-%.2f)' % (entry['times'][name]['median'], entry['times'][name]['min'], entry['times'][name]['max'])
+                 for name in ('curl_devnull', 'curl_durable', 'curl_sha256sum', 'module', 'playbook_module', 'playbook_get_url')]
+        lines.append('| %d MiB | %s |' % (entry['size'] // MIB, ' | '.join(cells)))
+    lines += ['', '| size | module peak RSS | no-op module time | no-op archive bytes read | no-op playbook: module | no-op playbook: get_url |',
+              '|---|---|---|---|---|---|']
+    for cold, noop in zip(results['cold'], results['noop']):
+        lines.append('| %d MiB | %.1f MiB | %.3f s | %d | %.2f s | %.2f s |' % (
+            cold['size'] // MIB, cold['module_peak_rss_kib'] / 1024.0, noop['module_seconds']['median'],
+            noop['archive_bytes_read'], noop['playbook_module_seconds']['median'], noop['playbook_get_url_seconds']['median']))
+    resume = results['resume']
+    mlds = results['mlds_noop']
+    lines += ['', 'MLDS no-op run over %s: %d requests (%s), %d writes.' % (
+        mlds['objects'], mlds['requests'], ', '.join('%s %d' % item for item in sorted(mlds['by_method'].items())), mlds['writes'])]
+    lines += ['', '| role, controller mode | wall time | per host | upstream archive downloads |', '|---|---|---|---|']
+    for entry in results['fanout']:
+        cells = (entry['hosts'], entry['size'] // MIB, entry['seconds'], entry['seconds_per_host'], entry['upstream_archive_downloads'])
+        lines.append('| %d hosts, %d MiB | %.1f s | %.2f s | %d |' % cells)
+    lines += ['', 'Resume: connection dropped at 50%% of %d MiB; the recovering request asked for `%s` and received %.1f%% of '
+              'the file.' % (resume['size'] // MIB, resume['recovering_range'], 100 * resume['recovering_fraction']), '',
+              '| target | measured | result |', '|---|---|---|']
+    for name, measured, passed in checks:
+        lines.append('| %s | %.3f | %s |' % (name, measured, 'pass' if passed else '**MISSED**'))
+    return '\n'.join(lines) + '\n'
+
+
+def chart(results, path):
+    try:
+        import matplotlib  # pylint: disable=import-outside-toplevel
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return False
+    sizes = [entry['size'] // MIB for entry in results['cold']]
+    fig, axis = plt.subplots(figsize=(8, 5))
+    labels = {'curl_devnull': 'limit: curl -o /dev/null', 'curl_durable': 'durable: curl -o file && sync',
+              'curl_sha256sum': 'curl + sha256sum', 'module': 'trud_release_fetch (module process)',
+              'playbook_get_url': 'ansible-playbook: get_url + checksum', 'playbook_module': 'ansible-playbook: trud_release_fetch'}
+    for name, label in labels.items():
+        axis.plot(sizes, [entry['times'][name]['median'] for entry in results['cold']], marker='o', label=label,
+                  linestyle='--' if name.startswith('curl_d') else '-')
+    axis.set_xlabel('archive size (MiB)')
+    axis.set_ylabel('seconds (median)')
+    axis.set_title('Verified fetch: time against size')
+    axis.legend()
+    axis.grid(True, alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    return True
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--sizes', default='64,256,1024', help='archive sizes in MiB, comma-separated, ascending')
+    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--out', default=RESULTS)
+    parser.add_argument('--fanout', default='1,5,20', help='host counts for the role in controller mode')
+    options = parser.parse_args()
+    sizes = [int(value) * MIB for value in options.sizes.split(',')]
+    options.fanout = [int(value) for value in options.fanout.split(',')]
+    os.makedirs(options.out, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix='terminology-bench-') as work, \
+            Sandbox.start(state_dir=os.path.join(work, 'sandbox'), https=False) as sandbox:
+        bench = Bench(sandbox, work, options.repeats)
+        results = {'machine': machine_facts(), 'repeats': options.repeats, 'cold': [], 'noop': []}
+        for size in sizes:
+            print('cold fetch, %d MiB ...' % (size // MIB), flush=True)
+            results['cold'].append(bench.cold(size))
+            print('no-op rerun, %d MiB ...' % (size // MIB), flush=True)
+            results['noop'].append(bench.noop(size))
+        print('resume after a drop ...', flush=True)
+        results['resume'] = bench.resume(sizes[-1])
+        print('MLDS no-op run ...', flush=True)
+        results['mlds_noop'] = bench.mlds_noop()
+        results['fanout'] = []
+        for hosts in options.fanout:
+            print('role fan-out, %d hosts ...' % hosts, flush=True)
+            results['fanout'].append(bench.fanout(hosts, sizes[0]))
+    checks = check_targets(results)
+    results['targets'] = [{'target': name, 'measured': measured, 'passed': passed} for name, measured, passed in checks]
+    with open(os.path.join(options.out, 'results.json'), 'w', encoding='utf-8') as handle:
+        json.dump(results, handle, indent=2)
+    report = render(results, checks)
+    with open(os.path.join(options.out, 'report.md'), 'w', encoding='utf-8') as handle:
+        handle.write(report)
+    chart(results, os.path.join(options.out, 'chart.png'))
+    print(report)
+    missed = [name for name, _measured, passed in checks if not passed]
+    if missed:
+        print('MISSED: %s' % '; '.join(missed), file=sys.stderr)
+    return 1 if missed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
