@@ -8,7 +8,7 @@ STEP := scripts/step.sh
 
 # Steps share .build/ and the venv, so never run them in parallel (even under make -j).
 .NOTPARALLEL:
-.PHONY: test venv stage sanity units integration lint demo
+.PHONY: test venv stage sanity units integration lint demo bench
 
 test: venv stage sanity units integration lint
 	@echo "==== make test: all steps passed (ansible-core $(CORE)) ===="
@@ -35,3 +35,8 @@ lint: venv stage
 
 demo:
 	@scripts/demo.sh
+
+# Benchmarks, not part of make test (timings belong in benchmarks, not tests): see benchmarks/README.md.
+bench: venv stage
+	@$(VENV)/bin/python -m pip install -qq --disable-pip-version-check -r benchmarks/requirements.txt
+	@$(STEP) benchmarks $(VENV)/bin/python benchmarks/run.py
