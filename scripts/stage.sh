@@ -13,19 +13,7 @@ dest="$repo/.build/ansible_collections/terminology/releases"
 keep="$repo/.build/.delegation"
 rm -rf "$keep"
 [[ -d "$dest/tests/output/.tmp/delegation" ]] && mv "$dest/tests/output/.tmp/delegation" "$keep"
-rm -rf "$dest"
-mkdir -p "$dest"
-
-cd "$repo"
-if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-    # Tracked plus untracked-but-not-ignored files; skip ones deleted in the work tree.
-    git ls-files -z -co --exclude-standard \
-        | while IFS= read -r -d '' f; do [[ -e "$f" || -L "$f" ]] && printf '%s\0' "$f"; done \
-        | tar -c --null --no-recursion -T - -f - | tar -x -C "$dest" -f -
-else
-    tar -c --exclude=./.git --exclude=./.build --exclude=./.venv --exclude=./tests/output \
-        --exclude=__pycache__ --exclude='*.pyc' -f - . | tar -x -C "$dest" -f -
-fi
+"$repo/scripts/export.sh" "$dest"
 
 if [[ -d "$keep" ]]; then
     mkdir -p "$dest/tests/output/.tmp"

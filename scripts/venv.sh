@@ -29,4 +29,5 @@ rm -f "$venv/.stamp"
 "$venv/bin/python" -m pip install -qq --disable-pip-version-check \
     "$core_req" -r "$repo/tests/requirements.txt"
 echo "$stamp" > "$venv/.stamp"
-echo "venv $venv ready: $("$venv/bin/ansible" --version | head -n1)"
+version="$("$venv/bin/ansible" --version)"  # (not piped into head: ansible dies of SIGPIPE)
+echo "venv $venv ready: ${version%%$'\n'*}"
