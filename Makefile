@@ -14,7 +14,7 @@ STEP := scripts/step.sh
 # Steps share .build/ and the venvs, so never run them in parallel (even under make -j).
 .NOTPARALLEL:
 .PHONY: test $(addprefix test-,$(CORES)) core-test gates venv stage sanity units integration lint \
-        tools build importer docs changelog ee demo
+        tools build importer docs changelog ee demo bench
 
 test: $(addprefix test-,$(CORES)) gates
 	@echo "==== make test: all steps passed (ansible-core $(CORES) and the gates) ===="
@@ -73,3 +73,8 @@ ee: tools build
 
 demo:
 	@scripts/demo.sh
+
+# Benchmarks, not part of make test (timings belong in benchmarks, not tests): see benchmarks/README.md.
+bench: venv stage
+	@$(VENV)/bin/python -m pip install -qq --disable-pip-version-check -r benchmarks/requirements.txt
+	@$(STEP) benchmarks $(VENV)/bin/python benchmarks/run.py

@@ -115,7 +115,7 @@ requirements:
 notes:
   - Only stored and deflate members are supported, which is what terminology releases use.
   - Replacing an existing tree takes two renames, so O(dest) is briefly absent. Point consumers at a
-    symbolic link that is switched to a new release directory (as the role M(terminology.releases.release_sync)
+    symbolic link that is switched to a new release directory (as the role P(terminology.releases.release_sync#role)
     does) when they must never see that.
   - Changes made inside the tree after unpacking (files removed or resized, wrong owner or mode) are repaired
     by the next run. Files added to the tree are left alone until it is replaced.
