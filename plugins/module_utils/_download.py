@@ -23,6 +23,7 @@ import json
 import os
 import time
 
+from ansible_collections.terminology.releases.plugins.module_utils._hashing import ParallelHashers
 from ansible_collections.terminology.releases.plugins.module_utils._http import (
     TlsError,
     TransportError,
@@ -174,11 +175,10 @@ def record_vouches(record, dest, target):
 def hash_file(path, algorithms):
     hashers = dict((algorithm, hashlib.new(algorithm)) for algorithm in algorithms)
     size = 0
-    with open(path, 'rb') as handle:
+    with open(path, 'rb') as handle, ParallelHashers(hashers.values()) as parallel:
         for block in iter(lambda: handle.read(CHUNK_SIZE), b''):
             size += len(block)
-            for hasher in hashers.values():
-                hasher.update(block)
+            parallel.update(block)
     return size, dict((algorithm, hasher.hexdigest()) for algorithm, hasher in hashers.items())
 
 
@@ -214,13 +214,13 @@ def _rehash_prefix(fd, length, hashers):
     """Rebuild hash state over the bytes already in the partial file (hash objects cannot be saved)."""
     os.lseek(fd, 0, os.SEEK_SET)
     remaining = length
-    while remaining:
-        block = os.read(fd, min(CHUNK_SIZE, remaining))
-        if not block:
-            break
-        remaining -= len(block)
-        for hasher in hashers:
-            hasher.update(block)
+    with ParallelHashers(hashers) as parallel:
+        while remaining:
+            block = os.read(fd, min(CHUNK_SIZE, remaining))
+            if not block:
+                break
+            remaining -= len(block)
+            parallel.update(block)
     return length - remaining
 
 
@@ -314,7 +314,7 @@ class Downloader:
                         continue
                     raise DownloadError('Download failed: %s.' % self.describe_status(status), status=status)
                 have = self._copy_body(response, fd, size, have, hashers.values(), result)
-            except transient_exceptions():
+            except transient_exceptions() as exc:
                 # The connection broke mid-body. Each chunk is written whole before it is hashed, so the
                 # hashers are in step with the file: keep both and resume from the file's end (sized only).
                 if sized:
@@ -323,7 +323,8 @@ class Downloader:
                 else:
                     hashers, have = self._restart(fd, algorithms)
                 if attempt >= self.policy.retries:
-                    raise DownloadError('The connection kept failing; %s.' % _kept(have, size, partial)) from None
+                    raise DownloadError('The connection kept failing (last: %s); %s.'
+                                        % (self.http.describe(exc), _kept(have, size, partial))) from None
                 self.policy.wait(attempt)
                 attempt += 1
                 continue
@@ -343,27 +344,30 @@ class Downloader:
     @staticmethod
     def _copy_body(response, fd, size, have, hashers, result):
         raw = response.raw
-        updates = [hasher.update for hasher in hashers]
-        while True:
-            block = raw.read(CHUNK_SIZE, decode_content=False)
-            if not block:
-                return have
-            if size is not None and have + len(block) > size:
-                raise VerificationError('The server sent more bytes than the %d advertised; the download was '
-                                        'discarded.' % size)
-            try:
-                _write_all(fd, block)
-            except OSError as exc:
-                raise _write_error(exc) from None
-            for update in updates:
-                update(block)
-            have += len(block)
-            result.bytes_transferred += len(block)
+        # Leaving the `with` (even on an exception) waits for the hashers: they then match the file exactly,
+        # since a block is handed to them only once it is written whole.
+        with ParallelHashers(hashers) as parallel:
+            while True:
+                block = raw.read(CHUNK_SIZE, decode_content=False)
+                if not block:
+                    return have
+                if size is not None and have + len(block) > size:
+                    raise VerificationError('The server sent more bytes than the %d advertised; the download was '
+                                            'discarded.' % size)
+                try:
+                    _write_all(fd, block)
+                except OSError as exc:
+                    raise _write_error(exc) from None
+                parallel.update(block)
+                have += len(block)
+                result.bytes_transferred += len(block)
 
 
 def _kept(have, size, partial):
     if size is None:
         return 'the partial download was discarded: without a known size it cannot be resumed'
+    if not have:
+        return 'no byte of it arrived, so nothing was kept'
     return '%d of %d bytes are kept in %s for the next run to resume' % (have, size, partial)
 
 
@@ -411,6 +415,24 @@ def default_file_mode():
     return 0o666 & ~mask
 
 
+def _check_free_space(partial, size):
+    """Refuse before the first byte when the file cannot fit: an absurd advertised size, or a full disk, fails
+    at once with the numbers instead of after a long download (the partial already there counts as written)."""
+    try:
+        have = os.stat(partial).st_size
+    except OSError:
+        have = 0
+    directory = os.path.dirname(partial) or '.'
+    try:
+        info = os.statvfs(directory)
+    except OSError:
+        return  # no figures to judge by: the write itself will tell
+    free = info.f_bavail * info.f_frsize
+    if size - have > free:
+        raise DiskFullError('The release is %d bytes; %d more are needed but only %d are free in %s. Nothing was '
+                            'downloaded.' % (size, size - have, free, directory))
+
+
 def fetch_to(http, url, dest, target, algorithms, describe_status=None):
     """Download url to dest verified against target. Call with the directory lock held.
 
@@ -424,6 +446,8 @@ def fetch_to(http, url, dest, target, algorithms, describe_status=None):
     for stale in _stale_partials(dest, partial):
         with contextlib.suppress(OSError):
             os.unlink(stale)
+    if target.size is not None:
+        _check_free_space(partial, target.size)
     wanted = sorted(set(algorithms) | set(target.digests))
     downloader = Downloader(http, describe_status)
     for full_retry in (False, True):

@@ -32,6 +32,9 @@ USER_AGENT = 'terminology.releases/1.0 (Ansible collection)'
 RETRY_STATUSES = frozenset((408, 429))
 MAX_BACKOFF_SECONDS = 30.0
 MAX_RETRY_AFTER_SECONDS = 120.0
+# An error answer is only quoted (redacted, shortened) in a message: this much of it is plenty.
+MAX_ERROR_BODY_BYTES = 64 * 1024
+READ_CHUNK_BYTES = 1024 * 1024
 
 
 class Redactor:
@@ -127,6 +130,24 @@ class RetryPolicy:
         self._sleep(self.delay(attempt, retry_after))
 
 
+def read_bounded(response, limit):
+    """The response body, but never more than limit + 1 bytes of it.
+
+    A caller that finds more than `limit` bytes refuses the answer; reading no further keeps a broken or hostile
+    server from filling the module's memory. Open the request with stream=True, or the whole body is already read.
+    """
+    data = bytearray()
+    try:
+        for chunk in response.iter_content(READ_CHUNK_BYTES):
+            data += chunk
+            if len(data) > limit:
+                del data[limit + 1:]
+                break
+    finally:
+        response.close()
+    return bytes(data)
+
+
 def transient_exceptions():
     """Exceptions that mean the connection failed or broke, worth retrying on idempotent requests."""
     return (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
@@ -167,15 +188,21 @@ class HttpClient:
         except requests.exceptions.RequestException as exc:
             raise TransportError('%s %s failed: %s' % (method, self.redact(url), self._reason(exc))) from None
 
-    def request(self, method, url, expected=(200,), headers=None, idempotent=True, **kwargs):
+    def request(self, method, url, expected=(200,), headers=None, idempotent=True, limit=None, **kwargs):
         """Send with retries (idempotent requests only) and return a response whose status is expected.
 
         Other statuses raise HttpError carrying the status and the (redacted) body for the caller to map.
+        With `limit`, the body is read within the retries but never beyond limit + 1 bytes (see read_bounded):
+        response.content holds what was read, and a caller refuses more than `limit`.
         """
         attempt = 0
         while True:
             try:
-                response = self.open(method, url, headers=headers, **kwargs)
+                response = self.open(method, url, headers=headers, stream=limit is not None, **kwargs)
+                if limit is not None and response.status_code in expected:
+                    body = self._read(method, url, response, limit)
+                    # requests' own cache of the body: .content now answers without reading the socket again.
+                    response._content, response._content_consumed = body, True  # pylint: disable=protected-access
             except TransportError as exc:
                 if not idempotent or attempt >= self.policy.retries or isinstance(exc, TlsError):
                     raise
@@ -191,14 +218,25 @@ class HttpClient:
                 continue
             raise self.error_for(method, url, response)
 
+    def _read(self, method, url, response, limit):
+        try:
+            return read_bounded(response, limit)
+        except transient_exceptions() as exc:
+            raise TransportError('%s %s failed while reading the answer: %s'
+                                 % (method, self.redact(url), self._reason(exc))) from None
+
     def error_for(self, method, url, response):
         try:
-            body = response.text
+            body = read_bounded(response, MAX_ERROR_BODY_BYTES).decode(response.encoding or 'utf-8', 'replace')
         except Exception:  # pylint: disable=broad-except
             body = ''
         body = self.redact(body)
         message = '%s %s answered HTTP %s' % (method, self.redact(url), response.status_code)
         return HttpError(message, status=response.status_code, body=body, headers=dict(response.headers))
+
+    def describe(self, exc):
+        """A transport exception as text for a message, redacted."""
+        return self._reason(exc)
 
     def _reason(self, exc):
         # Library exceptions embed the URL, and so the TRUD key: redact the whole text.

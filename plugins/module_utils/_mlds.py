@@ -366,6 +366,7 @@ class MldsClient:
         send_headers = {'Accept': 'application/json'}
         send_headers.update(headers or {})
         retried_500 = 0
+        kwargs.setdefault('limit', MAX_JSON_BYTES)  # no answer may fill the module's memory
         while True:
             try:
                 response = self.http.request(method, url, expected=tuple(expected) + (500,), headers=send_headers,
@@ -386,11 +387,11 @@ class MldsClient:
                             status=500)
 
     def call_json(self, method, path, action, **kwargs):
-        response = self.call(method, path, action, **kwargs)
+        response = self.call(method, path, action, limit=MAX_JSON_BYTES, **kwargs)
         content = response.content
         if len(content) > MAX_JSON_BYTES:
-            raise MldsError('MLDS answered %d bytes to %s, more than the %d allowed.'
-                            % (len(content), action, MAX_JSON_BYTES))
+            raise MldsError('MLDS answered more than %d bytes to %s; refusing to read further.'
+                            % (MAX_JSON_BYTES, action))
         if not content.strip():
             raise MldsError('MLDS answered %s with an empty body to %s; expected JSON.'
                             % (response.status_code, action))
@@ -464,6 +465,7 @@ class MldsClient:
         """The package's licence bytes, or None when it has none (204)."""
         response = self.call('GET', '/api/releasePackages/%s/license' % _int(package_id),
                              'read the licence of release package %s' % package_id, expected=(200, 204),
+                             limit=MAX_LICENSE_BYTES,
                              what='release package with id %s' % package_id, headers={'Accept': '*/*'})
         if response.status_code == 204:
             return None
@@ -720,6 +722,7 @@ class NoRetryOn500:
         self.http = http
         self.policy = http.policy
         self.redact = http.redact
+        self.describe = http.describe
         self._describe = describe_status
 
     def open(self, method, url, headers=None, stream=False, **kwargs):

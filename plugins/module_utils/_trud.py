@@ -99,7 +99,7 @@ class TrudClient:
         """Every release of an item, newest first (or only the newest), as TRUD lists them."""
         url = listing_url(self.base_url, self.api_key, item, latest)
         try:
-            response = self.http.request('GET', url, headers={'Accept': 'application/json'})
+            response = self.http.request('GET', url, headers={'Accept': 'application/json'}, limit=MAX_LISTING_BYTES)
         except HttpError as exc:
             message = self.http.redact(_message_of(exc.body or ''))
             raise TrudError(error_for_status(exc.status, item, message)) from None
@@ -112,12 +112,13 @@ class TrudClient:
     def small_file(self, url, what, limit=1024 * 1024):
         """A support file (checksum, signature, public key): small, fetched whole, size-bounded."""
         try:
-            response = self.http.request('GET', url)
+            response = self.http.request('GET', url, limit=limit)
         except HttpError as exc:
             raise TrudError('Could not download the %s file of this release: HTTP %s.' % (what, exc.status)) from None
         data = response.content
         if len(data) > limit:
-            raise TrudError('The %s file is %d bytes, more than the %d allowed.' % (what, len(data), limit))
+            raise TrudError('The %s file is larger than the %d bytes allowed; refusing to read further.'
+                            % (what, limit))
         return data
 
 

@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -23,6 +24,7 @@ from urllib.parse import quote
 
 import pytest
 
+from hardening import OUTCOMES_ENV, outcome_table
 from trud_itest import API_KEY, DISABLED_KEY, FETCH, INFO, OMIT, secret_forms
 
 INTEGRATION_DIR = Path(__file__).resolve().parent
@@ -39,6 +41,24 @@ def _load_sandbox_control():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+# --- the hardening suite's outcome table -----------------------------------------------------------
+
+
+def pytest_configure(config):
+    """In the controlling process (not in an xdist worker), a file the workers append outcomes to; workers
+    inherit the variable, since they start after configuration."""
+    if not hasattr(config, 'workerinput') and OUTCOMES_ENV not in os.environ:
+        handle, path = tempfile.mkstemp(prefix='hardening-outcomes-', suffix='.jsonl')
+        os.close(handle)
+        os.environ[OUTCOMES_ENV] = path
+        config.add_cleanup(lambda: os.unlink(path) if os.path.exists(path) else None)
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in outcome_table(os.environ.get(OUTCOMES_ENV)):
+        terminalreporter.write_line(line)
 
 
 # --- the collection -------------------------------------------------------------------------------
@@ -251,7 +271,7 @@ class Runner:
         return env
 
     def start(self, tasks, extra_vars=None, check=False, diff=False, env=None, expect_failure=False,
-              play=None, secrets=()):
+              play=None, secrets=(), preexec_fn=None, start_new_session=False):
         self.count += 1
         run_dir = self.runs_dir / ('%02d' % self.count)
         run_dir.mkdir()
@@ -271,7 +291,8 @@ class Runner:
             cmd.append('--diff')
         process = subprocess.Popen(  # pylint: disable=consider-using-with
             cmd, cwd=str(run_dir), env=self.env(run_dir, paths['results'], paths['log'], env),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors='replace')
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors='replace',
+            preexec_fn=preexec_fn, start_new_session=start_new_session)  # pylint: disable=subprocess-popen-preexec-fn
         return PendingRun(self, process, paths, expect_failure, list(secrets))
 
     def run(self, tasks, **kwargs):

@@ -5,10 +5,10 @@ import threading
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
-from .web import BytesBody, Response
+from .web import Body, BytesBody, Response
 
 # Faults the HTTP layer applies itself, whatever the service.
-STATUS_TYPES = ("status", "html_error")
+STATUS_TYPES = ("status", "html_error", "oversized_json")
 TRANSPORT_TYPES = ("drop_after", "stall", "corrupt_byte", "ignore_range")
 # Faults that change content; only the kind named here serves them.
 CONTENT_TYPES = {
@@ -24,6 +24,32 @@ HTML_ERROR_PAGE = (
     "<p>The server is temporarily unable to service your request. Please try again later.</p>"
     "</body></html>\n"
 )
+
+
+OVERSIZED_JSON_BYTES = 80 * 1024 * 1024
+
+
+class PaddedJsonBody(Body):  # pylint: disable=too-few-public-methods
+    """A valid JSON document of `size` bytes, mostly whitespace, generated as it is sent (never held in memory)."""
+
+    HEAD, TAIL = b'{"releases": [', b"]}"
+
+    def __init__(self, size: int):
+        self.size = size
+        self._spaces = b" " * (1 << 20)
+
+    def chunks(self, start, end):
+        padding_end = self.size - len(self.TAIL)
+        position = start
+        while position < end:
+            if position < len(self.HEAD):
+                piece = self.HEAD[position:min(end, len(self.HEAD))]
+            elif position < padding_end:
+                piece = self._spaces[:min(end, padding_end) - position]
+            else:
+                piece = self.TAIL[position - padding_end:end - padding_end]
+            yield piece
+            position += len(piece)
 
 
 class FaultError(ValueError):
@@ -74,6 +100,8 @@ def _check_params(kind_of: str, params: dict) -> dict:
     checks = {
         "status": lambda p: {**p, "status": _number(p, "status", minimum=100)},
         "html_error": lambda p: {**p, "status": _number(p, "status", 200, minimum=100)},
+        "oversized_json": lambda p: {**p, "status": _number(p, "status", 200, minimum=100),
+                                     "bytes": _number(p, "bytes", OVERSIZED_JSON_BYTES, minimum=16)},
         "drop_after": lambda p: {**p, "bytes": _number(p, "bytes")},
         "stall": lambda p: {**p, "seconds": _number(p, "seconds", cast=float),
                             "after_bytes": _number(p, "after_bytes", 0)},
@@ -160,6 +188,8 @@ def status_response(rule: Rule) -> Response:
         headers["Retry-After"] = str(params["retry_after"])
     if rule.type == "html_error":
         return Response(status, BytesBody(HTML_ERROR_PAGE.encode()), "text/html; charset=utf-8", headers)
+    if rule.type == "oversized_json":
+        return Response(status, PaddedJsonBody(params["bytes"]), "application/json", headers)
     if "body" in params:
         body = str(params["body"]).encode()
         content_type = params.get("content_type", "text/plain; charset=utf-8")

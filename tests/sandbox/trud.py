@@ -78,6 +78,7 @@ class Release:  # pylint: disable=too-many-instance-attributes
     sha256: str | None = None  # None: the real hash; "omit": no field (pre-2024 responses); else advertised as given
     size_bytes: int | None = None  # advertise this size instead of the real one
     last_modified: str | None = None  # archive timestamp; default release day 07:01:30Z
+    checksum_style: str = "fciv"  # or a hostile one from CHECKSUM_STYLES, signed by the trusted key all the same
 
     def __post_init__(self):
         self.url_dir = tuple(self.url_dir) or ("items", str(self.item))
@@ -163,6 +164,25 @@ def fciv_xml(file_name: str, sha1_hex: str) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode()
 
 
+def _hostile_fciv(xml: bytes, style: str) -> bytes:
+    """The FCIV file with a DTD that declares entities: an expansion bomb, or an external entity reading a local
+    file. A parser that honours either is the vulnerability; the signature alone cannot catch it (TRUD's key signs
+    whatever TRUD serves)."""
+    declarations = {
+        "entities": '<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+                    '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">'
+                    '<!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;"><!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;">'
+                    '<!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;"><!ENTITY h "&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;">',
+        "external_entity": '<!ENTITY h SYSTEM "file:///etc/passwd">',
+    }[style]
+    head, rest = xml.split(b"\r\n", 1)
+    doctype = f"<!DOCTYPE FCIV [{declarations}]>".encode()
+    return head + b"\r\n" + doctype + b"\r\n" + rest.replace(b"</name>", b"&h;</name>", 1)
+
+
+CHECKSUM_STYLES = ("fciv", "entities", "external_entity")
+
+
 def _tamper(xml: bytes) -> bytes:
     """Change one character of the SHA1 value, keeping the length."""
     at = xml.index(b"<SHA1>") + len(b"<SHA1>")
@@ -224,7 +244,7 @@ class Catalogue:
 
 
 RELEASE_OPTIONS = {"version", "release_date", "size", "seed", "kind", "archive_file_name", "name", "id",
-                   "sha256", "size_bytes", "last_modified", "url_dir"}
+                   "sha256", "size_bytes", "last_modified", "url_dir", "checksum_style"}
 
 
 class TrudService:
@@ -267,7 +287,8 @@ class TrudService:
     # --- files -------------------------------------------------------------------------------
 
     def _checksum(self, release: Release) -> bytes:
-        return fciv_xml(release.archive_file_name, self.store.digests(release.spec).sha1)
+        xml = fciv_xml(release.archive_file_name, self.store.digests(release.spec).sha1)
+        return xml if release.checksum_style == "fciv" else _hostile_fciv(xml, release.checksum_style)
 
     def _signature(self, release: Release, wrong: bool = False) -> bytes:
         return self.keyring.sign(self._checksum(release), _epoch(release.signature_timestamp), wrong=wrong)
@@ -395,7 +416,10 @@ class TrudService:
             datetime.date.fromisoformat(date)
         except ValueError as exc:
             raise HttpError(400, f"release_date must be YYYY-MM-DD: {date!r}") from exc
-        passed = ("archive_file_name", "id", "name", "sha256", "size_bytes", "last_modified", "kind", "seed")
+        passed = ("archive_file_name", "id", "name", "sha256", "size_bytes", "last_modified", "kind", "seed",
+                  "checksum_style")
+        if options.get("checksum_style", "fciv") not in CHECKSUM_STYLES:
+            raise HttpError(400, f"checksum_style must be one of {', '.join(CHECKSUM_STYLES)}")
         extra = {key: options[key] for key in passed if options.get(key) is not None}
         if "url_dir" in options:
             extra["url_dir"] = tuple(part for part in str(options["url_dir"]).split("/") if part)

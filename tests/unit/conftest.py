@@ -148,6 +148,35 @@ class FileReply:
             handler.connection.shutdown(socket.SHUT_RDWR)
 
 
+class EndlessReply:
+    """A JSON-looking body with no Content-Length that goes on until the client hangs up (or `cap` bytes):
+    what a broken proxy or a hostile server can send. wait_until_stopped() returns once it has stopped."""
+
+    def __init__(self, status=200, cap=512 * 1024 * 1024):
+        self.status = status
+        self.cap = cap
+        self.stopped = threading.Event()
+
+    def send(self, handler, seen):
+        handler.send_response(self.status)
+        handler.send_header('Content-Type', 'application/json')
+        handler.end_headers()
+        handler.close_connection = True
+        piece = b'{"releases": [' + b' ' * (64 * 1024)
+        try:
+            while seen.sent < self.cap:
+                handler.wfile.write(piece)
+                seen.sent += len(piece)
+                piece = b' ' * (64 * 1024)
+        except OSError:
+            pass  # the client hung up: what a bounded reader does
+        finally:
+            self.stopped.set()
+
+    def wait_until_stopped(self, timeout=30):
+        assert self.stopped.wait(timeout), 'the endless body was still being sent after %s s' % timeout
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
     server_version = 'unit-test-server'
@@ -188,6 +217,7 @@ class LocalServer:
 
     reply = Reply
     file = FileReply
+    endless = EndlessReply
 
     def url(self, path='/'):
         return 'http://127.0.0.1:%d%s' % (self.port, path)

@@ -436,3 +436,28 @@ def test_enospc_gives_disk_full_and_removes_the_partial(local_server, fetch, des
     assert written
     assert partials(os.path.dirname(dest)) == []
     assert read(dest) == b'the previous good release'
+
+
+def test_a_size_larger_than_the_free_space_is_refused_before_any_request(local_server, fetch, dest):
+    local_server.route(PATH, local_server.file(DATA))
+    absurd = Target(NAME, 10 ** 18, sha256=SHA256)  # an exabyte: no disk here has it free
+    with pytest.raises(DiskFullError, match=r'The release is 1000000000000000000 bytes; .* only \d+ are free'):
+        fetch(dest, absurd)
+    assert local_server.requests == [], 'the download started although it could not fit'
+    assert not os.path.exists(dest) and partials(os.path.dirname(dest)) == []
+
+
+def test_the_free_space_check_counts_the_partial_already_written(local_server, fetch, dest):
+    partial = partial_path(dest, sha256_target())
+    kept = 256 * 1024 * 1024
+    with open(partial, 'wb') as handle:
+        handle.truncate(kept)  # sparse: counts as written, takes no space
+    stats = os.statvfs(os.path.dirname(dest))
+    # Fits once the partial counts, with 128 MiB to spare for whatever else writes meanwhile; would not fit
+    # if the check ignored the partial.
+    target = Target(NAME, stats.f_bavail * stats.f_frsize + kept // 2, sha256=SHA256)
+    local_server.route(PATH, local_server.file(DATA))
+    with pytest.raises((VerificationError, DownloadError)) as caught:
+        fetch(dest, target)
+    assert not isinstance(caught.value, DiskFullError), caught.value
+    assert local_server.requests, 'the free-space check did not count the partial'

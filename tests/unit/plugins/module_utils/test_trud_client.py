@@ -213,7 +213,7 @@ def test_small_file_is_fetched_whole(local_server, trud):
 
 def test_small_file_over_its_limit_is_refused(local_server, trud):
     local_server.route('/key.pgp', local_server.reply(200, b'x' * 2049))
-    with pytest.raises(TrudError, match='The public key file is 2049 bytes, more than the 2048 allowed'):
+    with pytest.raises(TrudError, match='The public key file is larger than the 2048 bytes allowed'):
         trud.small_file(local_server.url('/key.pgp'), 'public key', limit=2048)
 
 
