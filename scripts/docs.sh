@@ -55,7 +55,7 @@ if (( rc != 0 )) || grep -E -i '(WARNING|ERROR)' "$site/build.log"; then
 fi
 html="$site/build/html/collections/terminology/releases"
 for page in index trud_release_fetch_module mlds_release_package_module release_sync_role docsite/guide_quickstart \
-            docsite/guide_trud docsite/guide_mlds docsite/guide_scaling docsite/guide_security docsite/guide_testing; do
+            docsite/guide_trud docsite/guide_mlds docsite/guide_scaling docsite/guide_security docsite/guide_performance docsite/guide_testing; do
     [[ -s "$html/$page.html" ]] || { echo "docsite lacks $html/$page.html" >&2; exit 1; }
 done
 echo "docsite OK: $(find "$site/build/html" -name '*.html' | wc -l) pages in $site/build/html (no warnings)"

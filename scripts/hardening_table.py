@@ -14,7 +14,7 @@ import sys
 
 PLACEHOLDERS = (
     (re.compile(r'/tmp/\S*/ws/(\w+)/'), r'<\1>/'),
-    (re.compile(r'/tmp/pytest-of-\S*'), '<dest>...'),
+    (re.compile(r'/tmp/pytest-of-\S*/(\.[^/\s]+\.part)'), r'<dest>/\1'),
     (re.compile(r'(https?://127\.0\.0\.1):\d+'), r'\1:<port>'),
     (re.compile(r'port=\d+'), 'port=<port>'),
     (re.compile(r'\b[0-9A-F]{40}\b'), '<fingerprint>'),
@@ -25,10 +25,11 @@ PLACEHOLDERS = (
 )
 
 
-def sanitise(text):
+def sanitise(text, limit=170):
     for pattern, replacement in PLACEHOLDERS:
         text = pattern.sub(replacement, text)
-    return text.replace('|', '/')
+    text = text.replace('|', '/')
+    return text if len(text) <= limit else text[:limit - 3] + '...'
 
 
 def main(path):

@@ -85,7 +85,7 @@ def outcome_table(path):
     lines = ['', 'Hardening suite: scenario -> outcome (every run at -vvvv, scanned for every secret)', '']
     for row in [header] + rows:
         lines.append('  '.join(row[key].ljust(widths[key]) for key in ('name', 'expect', 'outcome'))
-                     + '  ' + row['evidence'])
+                     + '  ' + short(row['evidence']))
     bad = [row['name'] for row in rows if row['outcome'] != row['expect']]
     total = rows[0]['total']
     lines.append('')

@@ -78,32 +78,10 @@ class ExampleGap(Exception):
 Gap = collections.namedtuple('Gap', 'task message reason')
 
 # Tasks of the examples that need something the sandbox lacks: (task name, regex the failure message must
-# match, what is missing). Reported to the sandbox and module owners; remove an entry once the task runs.
-NO_4101 = r"no release package with id or name '4101'"
-FIXED_IDS = ('MLDS ids 4101/4103/4105: the sandbox numbers MLDS objects from 1001 in creation order and cannot '
-             'give one a chosen id (use names or registered ids in the example, or seed those ids)')
-NO_DMD_DATE = r"no release with release_date '2025-08-18'"
-DMD_DATE = ('dm+d (item 24) release_date 2025-08-18: the sandbox lists one dm+d release, '
-            'nhsbsa_dmd_11.2.0_20251110000001.zip (2025-11-10)')
-GAPS = {
-    'mlds_release_fetch': [
-        Gap('Fetch a named file under a name of your choosing', NO_4101, FIXED_IDS),
-    ],
-    'mlds_release_file': [
-        Gap('Relabel a file found by id', NO_4101, FIXED_IDS),
-        Gap('Remove the release notes file', NO_4101, FIXED_IDS),
-    ],
-    'mlds_release_version': [
-        Gap('Archive the previous release', NO_4101, FIXED_IDS),
-        Gap('Remove a withdrawn version, taking it offline and deleting its files first', NO_4101, FIXED_IDS),
-    ],
-    'trud_release_info': [
-        Gap('Find the dm+d release published on a given day', NO_DMD_DATE, DMD_DATE),
-    ],
-    'trud_release_fetch': [
-        Gap('Pin a dm+d release by date and keep the checksum, signature and key beside it', NO_DMD_DATE, DMD_DATE),
-    ],
-}
+# match, what is missing). Report such a gap to the sandbox and module owners, and remove the entry once the task
+# runs. None today: the examples' fixed MLDS ids (4101, 4103, 4105) are seeded with `seedId`, and the sandbox lists
+# the dm+d release of 2025-08-18 they pin.
+GAPS = {}
 
 
 # --- the examples -------------------------------------------------------------------------------------
@@ -221,8 +199,17 @@ def local_file(rewriter, suffix, data):
         path.write_bytes(data)
 
 
+# The ids the MLDS examples use: the package, a version and a file in it.
+PACKAGE_ID, VERSION_ID, FILE_ID = 4101, 4103, 4105
+
+
 def seed_se_package(sandbox, versions=()):
-    return sandbox.mlds_seed({'packages': [{'member': 'SE', 'name': SE_PACKAGE, 'versions': list(versions)}]})
+    return sandbox.mlds_seed({'packages': [{'member': 'SE', 'name': SE_PACKAGE, 'seedId': PACKAGE_ID,
+                                            'versions': list(versions)}]})
+
+
+def storage(name, size, seed, style='https'):
+    return {'name': 'se/' + name, 'size': size, 'seed': seed, 'url_style': style}
 
 
 def pre_mlds_release_package(sandbox, rewriter):
@@ -231,19 +218,28 @@ def pre_mlds_release_package(sandbox, rewriter):
 
 
 def pre_mlds_release_version(sandbox, rewriter):
-    # The package whose version the examples create and publish.
-    seed_se_package(sandbox)
+    # The package whose version the examples create and publish, with the earlier release they archive and a
+    # withdrawn one (id 4103, online, with a file) that they take offline and remove.
+    seed_se_package(sandbox, [
+        {'name': '2025-09-01', 'releaseType': 'online'},
+        {'name': '2025-03-01', 'seedId': VERSION_ID, 'releaseType': 'online', 'files': [
+            {'label': 'RF2 release (zip)', 'primaryFile': True, 'storage': storage('withdrawn.zip', 10_007, 54)}]},
+    ])
 
 
 def pre_mlds_release_file(sandbox, rewriter):
     # The version the examples register a file in, and the local copy they compute the MD5 and size from.
-    seed_se_package(sandbox, [{'name': SE_VERSION, 'releaseType': 'offline'}])
+    # Also the file (id 4105) they relabel and the release notes they remove.
+    seed_se_package(sandbox, [{'name': SE_VERSION, 'seedId': VERSION_ID, 'releaseType': 'offline', 'files': [
+        {'label': 'RF2 release', 'primaryFile': False, 'seedId': FILE_ID, 'storage': storage('rf2.zip', 20_011, 53)},
+        {'label': 'Release notes', 'primaryFile': False, 'storage': storage('notes.pdf', 3_001, 55, 'http')},
+    ]}])
     local_file(rewriter, SE_ARCHIVE, os.urandom(100_003))
 
 
 def pre_mlds_release_fetch(sandbox, rewriter):
     # An online version of the package whose primary file is the archive (held in the sandbox's S3 storage).
-    seed_se_package(sandbox, [{'name': SE_VERSION, 'releaseType': 'online', 'files': [
+    seed_se_package(sandbox, [{'name': SE_VERSION, 'seedId': VERSION_ID, 'releaseType': 'online', 'files': [
         {'label': SE_ARCHIVE, 'primaryFile': True,
          'storage': {'name': 'se/' + SE_ARCHIVE, 'size': 1_000_033, 'seed': 52, 'url_style': 's3'}},
         {'label': 'RF2 release (zip)', 'primaryFile': False,

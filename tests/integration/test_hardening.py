@@ -623,4 +623,4 @@ def test_scenario(case, h):  # pylint: disable=redefined-outer-name
         if not isinstance(exc, pytest.skip.Exception):
             record(case, SCENARIOS.index(case), len(SCENARIOS), 'FAILED', short('%s: %s' % (type(exc).__name__, exc)))
         raise
-    record(case, SCENARIOS.index(case), len(SCENARIOS), case.expect, short(evidence))
+    record(case, SCENARIOS.index(case), len(SCENARIOS), case.expect, short(evidence, 600))

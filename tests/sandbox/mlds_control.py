@@ -163,7 +163,7 @@ def _seed_package(service, spec: dict) -> Package:
         found = store.members.get(member) if isinstance(member, int) else store.member_by_key(member)
         if found is None:
             raise HttpError(400, f"unknown member {member!r}")
-        package = Package(store.new_id(), _epoch(spec.get("createdAt")), found["memberId"],
+        package = Package(_new_id(store, spec), _epoch(spec.get("createdAt")), found["memberId"],
                           {name: spec.get(name) for name in PACKAGE_FIELDS}, created_by=spec.get("createdBy", "seed"))
         if spec.get("priority") is None:
             store.prioritize(package, 0)
@@ -177,6 +177,14 @@ def _seed_package(service, spec: dict) -> Package:
     if spec.get("deleted"):
         package.inactive_at = time.time()
     return package
+
+
+def _new_id(store, spec: dict) -> int:
+    """The id a seeded object asks for (`seedId`, so that documentation examples can use fixed ids), or the next."""
+    try:
+        return store.new_id(spec.get("seedId"))
+    except ValueError as exc:
+        raise HttpError(400, str(exc)) from exc
 
 
 def _licence(spec: dict) -> Licence:
@@ -194,7 +202,7 @@ def _seed_version(service, package: Package, spec: dict):
         fields = {name: spec.get(name) for name in VERSION_FIELDS}
         fields["releaseType"] = spec.get("releaseType", "offline")  # give "releaseType": null for the NPE cases
         created = _epoch(spec.get("createdAt"))
-        version = Version(store.new_id(), package.id, spec.get("id") or str(uuid.uuid4()), created,
+        version = Version(_new_id(store, spec), package.id, spec.get("id") or str(uuid.uuid4()), created,
                           _epoch(spec["lastUpdated"]) if spec.get("lastUpdated") else created, fields,
                           online=bool(spec.get("online")), archive=bool(spec.get("archive")),
                           created_by=spec.get("createdBy", "seed"))
@@ -215,7 +223,7 @@ def _seed_file(service, version: Version, spec: dict):
         raise HttpError(400, exc.text) from exc
     fields["primaryFile"] = bool(fields["primaryFile"])
     created = _epoch(spec["createdAt"]) if spec.get("createdAt") else version.created_at
-    found = ReleaseFile(store.new_id(), version.id, created, fields)
+    found = ReleaseFile(_new_id(store, spec), version.id, created, fields)
     store.files[found.id] = found
     version.file_ids.append(found.id)
 

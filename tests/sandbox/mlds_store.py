@@ -162,10 +162,17 @@ class MldsStore:  # pylint: disable=too-many-instance-attributes,too-many-public
         self.notifications, self.downloads = [], []
         self._next_id = FIRST_ID
 
-    def new_id(self) -> int:
-        """The next value of the shared sequence."""
-        self._next_id += 1
-        return self._next_id - 1
+    def new_id(self, chosen: int | None = None) -> int:
+        """The next value of the shared sequence, or `chosen` (seeding only) when it is free; the sequence then
+        continues after it, as a database whose sequence was reset past imported rows would."""
+        if chosen is None:
+            self._next_id += 1
+            return self._next_id - 1
+        chosen = int(chosen)
+        if chosen in self.packages or chosen in self.versions or chosen in self.files:
+            raise ValueError(f"id {chosen} is taken")
+        self._next_id = max(self._next_id, chosen + 1)
+        return chosen
 
     # --- look-ups ------------------------------------------------------------------------------
 

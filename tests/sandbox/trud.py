@@ -147,7 +147,10 @@ def default_catalogue() -> dict[int, list[Release]]:
             _release(341, "1.0.0", "2020-01-31", 1_200_011, id="ODS_1.0.0_20200131000001",
                      url_dir=("ODS", "1.0.0", "HSCORGREFDATAXML_DATA"), last_modified="2020-02-03T13:58:39.000Z"),
         ],
-        24: [_release(24, "11.2.0", "2025-11-10", 1_100_009, sha256="omit")],
+        24: [
+            _release(24, "11.2.0", "2025-11-10", 1_100_009, sha256="omit"),
+            _release(24, "10.2.0", "2025-08-18", 1_000_037, sha256="omit"),
+        ],
         666: [_release(666, "1.0.0", "2025-06-02", 1_048_583, archive_file_name="../../evil.zip")],
         21: [],
         LARGE_ITEM: [_release(LARGE_ITEM, "41.1.0", "2025-10-15", LARGE_DEFAULT_SIZE)],
