@@ -116,6 +116,8 @@ notes:
     not retried, so that it is recorded only once.
   - When MLDS lists neither an MD5 nor a size for the file, the download cannot be verified, and an existing
     file of the same name is kept as it is. Use O(force=true) to download it again.
+  - A download whose listed size does not fit in the free space of the destination's filesystem is refused
+    before its first byte, with the numbers in the message.
 seealso:
   - module: terminology.releases.mlds_release_info
   - module: terminology.releases.trud_release_fetch

@@ -114,6 +114,10 @@ notes:
   - The lock is an C(flock) on the destination directory. It serialises runs on one host. It does not
     coordinate hosts that share a network filesystem.
   - Release names restart every year for some items; pin a release with O(release_id) or O(release_date).
+  - A download whose advertised size does not fit in the free space of the destination's filesystem is
+    refused before its first byte, with the numbers in the message.
+  - A connection that stalls longer than O(timeout) loses what arrived of the 1 MiB block being read; the retry
+    resumes after the last whole block written.
 seealso:
   - module: terminology.releases.trud_release_info
   - module: ansible.builtin.get_url
