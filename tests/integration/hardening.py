@@ -132,6 +132,16 @@ class Hardening:
     def run(self, tasks, **kwargs):
         return self.start(tasks, **kwargs).wait()
 
+    def scan_killed_run(self, pending, stdout, stderr):
+        """The secret scan for a run that was killed (PendingRun.wait() would judge it as a failed playbook)."""
+        # Imported here: conftest imports this module.
+        from conftest import PlaybookRun  # pylint: disable=import-outside-toplevel
+        paths = pending.paths
+        log = paths['log'].read_text(encoding='utf-8', errors='replace') if paths['log'].exists() else ''
+        results = paths['results'].read_text(encoding='utf-8', errors='replace') if paths['results'].exists() else ''
+        run = PlaybookRun(pending.process.returncode, stdout, stderr, log, [], paths['dir'])
+        self.runner.scan_for_secrets(run, results, pending.extra_secrets)
+
     # --- destinations -----------------------------------------------------------------------------
 
     def destinations(self):
