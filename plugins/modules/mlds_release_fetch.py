@@ -217,7 +217,14 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.terminology.releases.plugins.module_utils import _argspec, _download, _mlds, _module
+from ansible_collections.terminology.releases.plugins.module_utils import (
+    _argspec,
+    _download,
+    _mlds,
+    _mlds_objects,
+    _mlds_output,
+    _module,
+)
 
 ALGORITHMS = ['md5', 'sha256']
 
@@ -251,41 +258,41 @@ class MldsFetch:
 
     def select(self):
         params = self.params
-        package = _mlds.resolve_package(self.client, params['package'], params['member'])
-        version = _mlds.resolve_version(package, params['version'])
+        package = _mlds_objects.resolve_package(self.client, params['package'], params['member'])
+        version = _mlds_objects.resolve_version(package, params['version'])
         if params['file_id'] is not None:
-            release_file = _mlds.one_file(version, file_id=params['file_id'])
+            release_file = _mlds_objects.one_file(version, file_id=params['file_id'])
             asked = 'with id %s' % params['file_id']
         elif params['label'] is not None:
-            release_file = _mlds.one_file(version, label=params['label'])
+            release_file = _mlds_objects.one_file(version, label=params['label'])
             asked = 'labelled %r' % params['label']
         else:
-            release_file = _mlds.default_file(version)
+            release_file = _mlds_objects.default_file(version)
             asked = None
         if release_file is None:
             labels = ', '.join('%s (%r)' % (item.get('releaseFileId'), item.get('label'))
                                for item in version.get('releaseFiles') or []) or 'none'
             raise _mlds.MldsError('%s of %s has no file %s. Files: %s.'
-                                  % (_mlds.sentence(_mlds.describe_version(version)), _mlds.describe_package(package),
-                                     asked, labels))
+                                  % (_mlds_objects.sentence(_mlds_objects.describe_version(version)),
+                                     _mlds_objects.describe_package(package), asked, labels))
         return package, version, release_file
 
     def target(self, package, version, release_file):
         params = self.params
         file_id = release_file.get('releaseFileId')
         if params['file_name'] is not None:
-            name = _mlds.safe_file_name(params['file_name'], 'file_name')
+            name = _mlds_objects.safe_file_name(params['file_name'], 'file_name')
         else:
-            name = _mlds.safe_file_name(release_file.get('label'), 'label of file %s' % file_id)
-        size = _mlds.file_size_value(release_file.get('fileSize'))
+            name = _mlds_objects.safe_file_name(release_file.get('label'), 'label of file %s' % file_id)
+        size = _mlds_objects.file_size_value(release_file.get('fileSize'))
         if size is None and release_file.get('fileSize') not in (None, ''):
             self.module.warn('MLDS lists fileSize %r for file %s, which is not a size in bytes; it is not checked.'
                              % (release_file.get('fileSize'), file_id))
         md5 = release_file.get('md5Hash')
-        if md5 not in (None, '') and not _mlds.valid_md5(md5):
+        if md5 not in (None, '') and not _mlds_objects.valid_md5(md5):
             self.module.warn('MLDS lists md5Hash %r for file %s, which is not an MD5; it is not checked.'
                              % (md5, file_id))
-        md5 = md5.strip().lower() if _mlds.valid_md5(md5) else None
+        md5 = md5.strip().lower() if _mlds_objects.valid_md5(md5) else None
         checks = ([] if size is None else ['size']) + ([] if md5 is None else ['md5'])
         if not checks:
             self.module.warn('MLDS lists neither an MD5 nor a size for file %s (%r), so the download cannot be '
@@ -316,7 +323,7 @@ class MldsFetch:
         after = {'path': dest, 'exists': True, 'size': outcome['size'], 'md5': outcome['md5'],
                  'sha256': outcome['sha256'], 'file_id': release_file.get('releaseFileId')}
         outcome.update(
-            path=dest, file=_mlds.to_output(release_file), package_id=package['releasePackageId'],
+            path=dest, file=_mlds_output.to_output(release_file), package_id=package['releasePackageId'],
             version_id=version['releaseVersionId'], verified=checks,
             elapsed_seconds=round(time.monotonic() - started, 3),
         )

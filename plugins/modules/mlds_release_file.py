@@ -195,7 +195,14 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.terminology.releases.plugins.module_utils import _argspec, _mlds, _module, _state
+from ansible_collections.terminology.releases.plugins.module_utils import (
+    _argspec,
+    _mlds,
+    _mlds_objects,
+    _mlds_output,
+    _module,
+    _state,
+)
 
 
 class FileManager:
@@ -211,12 +218,12 @@ class FileManager:
 
     def desired(self):
         params = self.params
-        desired = dict((field.option, params[field.option]) for field in _mlds.FILE_FIELDS)
+        desired = dict((field.option, params[field.option]) for field in _mlds_objects.FILE_FIELDS)
         if params['checksum_from'] is not None and params['state'] == 'present':
-            md5, size = _mlds.file_digest(params['checksum_from'])
+            md5, size = _mlds_objects.file_digest(params['checksum_from'])
             self.checksum = {'md5': md5, 'size': size}
             desired['md5_hash'], desired['file_size'] = md5, size
-        if desired['md5_hash'] is not None and not _mlds.valid_md5(desired['md5_hash']):
+        if desired['md5_hash'] is not None and not _mlds_objects.valid_md5(desired['md5_hash']):
             raise _mlds.MldsError('md5_hash must be 32 hexadecimal digits, not %r.' % desired['md5_hash'])
         if desired['file_size'] is not None and desired['file_size'] < 0:
             raise _mlds.MldsError('file_size must not be negative.')
@@ -225,13 +232,13 @@ class FileManager:
     def run(self):
         params = self.params
         desired = self.desired()
-        package = _mlds.resolve_package(self.client, params['package'], params['member'])
-        version = _mlds.resolve_version(package, params['version'])
+        package = _mlds_objects.resolve_package(self.client, params['package'], params['member'])
+        version = _mlds_objects.resolve_version(package, params['version'])
         self.package_id, self.version_id = package['releasePackageId'], version['releaseVersionId']
         if params['id'] is not None:
-            current = _mlds.one_file(version, file_id=params['id'])
+            current = _mlds_objects.one_file(version, file_id=params['id'])
         else:
-            current = _mlds.one_file(version, label=params['label'])
+            current = _mlds_objects.one_file(version, label=params['label'])
             desired['label'] = None  # found by this label: nothing to rename
         if params['state'] == 'absent':
             outcome = self.absent(current)
@@ -239,7 +246,8 @@ class FileManager:
             outcome = self.create(version, desired)
         else:
             outcome = self.update(current, desired)
-        result = {'changed': outcome['changed'], 'file': _mlds.to_output(outcome['file']) if outcome['file'] else None,
+        shown = _mlds_output.to_output(outcome['file']) if outcome['file'] else None
+        result = {'changed': outcome['changed'], 'file': shown,
                   'package_id': self.package_id, 'version_id': self.version_id, 'actions': self.actions}
         if self.checksum is not None:
             result['checksum'] = self.checksum
@@ -252,13 +260,13 @@ class FileManager:
         if params['id'] is not None:
             raise _mlds.MldsError('%s has no file with id %s. A file cannot be created with a chosen id: leave out id '
                                   'and give label to create one.'
-                                  % (_mlds.sentence(_mlds.describe_version(version)), params['id']))
+                                  % (_mlds_objects.sentence(_mlds_objects.describe_version(version)), params['id']))
         if not params['download_url']:
             raise _mlds.MldsError('download_url is needed to create the file %r: MLDS fetches the file from there '
                                   '(a file without one fails every download).' % params['label'])
         desired['label'] = params['label']
         body = {}
-        for field in _mlds.FILE_FIELDS:
+        for field in _mlds_objects.FILE_FIELDS:
             value = desired[field.option]
             if value is not None:
                 body[field.key] = str(value) if field.kind == 'size' else value
@@ -273,7 +281,7 @@ class FileManager:
 
     def update(self, current, desired):
         file_id = current['releaseFileId']
-        differences = _state.compare(_mlds.FILE_FIELDS, desired, current)
+        differences = _state.compare(_mlds_objects.FILE_FIELDS, desired, current)
         if not differences:
             return {'changed': False, 'file': current, 'diff': differences.diff()}
         if 'downloadUrl' not in current and desired['download_url'] is None:
@@ -283,7 +291,7 @@ class FileManager:
         self.actions.append('update file %s: %s' % (file_id, ', '.join(differences.names)))
         if self.check:
             return {'changed': True, 'file': current, 'diff': differences.diff()}
-        body = _mlds.file_put_body(_state.merge(_mlds.FILE_FIELDS, desired, current))
+        body = _mlds_objects.file_put_body(_state.merge(_mlds_objects.FILE_FIELDS, desired, current))
         if desired['file_size'] is not None:
             # Keep the type MLDS uses for this file: a string in 5.2, a number in 6.x.
             body['fileSize'] = (desired['file_size'] if isinstance(current.get('fileSize'), int)

@@ -191,7 +191,13 @@ packages:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.terminology.releases.plugins.module_utils import _argspec, _mlds, _module
+from ansible_collections.terminology.releases.plugins.module_utils import (
+    _argspec,
+    _mlds,
+    _mlds_objects,
+    _mlds_output,
+    _module,
+)
 
 
 def read_packages(module, redact):
@@ -205,9 +211,9 @@ def read_packages(module, redact):
         packages = [package] if package is not None else []
     else:
         packages = client.packages()
-    packages = _mlds.find_packages(packages, name=params['name'], member=params['member'])
-    packages = sorted(packages, key=lambda item: _mlds.sort_key(item, 'releasePackageId'))
-    return dict(changed=False, packages=[_mlds.to_output(package) for package in packages])
+    packages = _mlds_objects.find_packages(packages, name=params['name'], member=params['member'])
+    packages = sorted(packages, key=lambda item: _mlds_output.sort_key(item, 'releasePackageId'))
+    return dict(changed=False, packages=[_mlds_output.to_output(package) for package in packages])
 
 
 def main():

@@ -207,7 +207,14 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.terminology.releases.plugins.module_utils import _argspec, _mlds, _module, _state
+from ansible_collections.terminology.releases.plugins.module_utils import (
+    _argspec,
+    _mlds,
+    _mlds_objects,
+    _mlds_output,
+    _module,
+    _state,
+)
 
 
 def license_summary(data):
@@ -236,7 +243,7 @@ class PackageManager:
         params = self.params
         if params['id'] is not None:
             return self.client.package(params['id'], missing_ok=True)
-        return _mlds.one_package(self.packages(), params['name'], params['member'])
+        return _mlds_objects.one_package(self.packages(), params['name'], params['member'])
 
     def desired(self, member):
         params = self.params
@@ -257,8 +264,8 @@ class PackageManager:
             outcome = self.create(member)
         else:
             outcome = self.update(current, member)
-        result = {'changed': outcome['changed'], 'package': _mlds.to_output(outcome['package']) if outcome['package']
-                  else None, 'actions': self.actions}
+        shown = _mlds_output.to_output(outcome['package']) if outcome['package'] else None
+        result = {'changed': outcome['changed'], 'package': shown, 'actions': self.actions}
         if self.module._diff:
             result['diff'] = outcome['diff']
         return result
@@ -280,14 +287,14 @@ class PackageManager:
 
     def upload_license(self, package_id, data):
         path = self.params['license_file']
-        content_type = self.params['license_content_type'] or _mlds.guess_content_type(path)
+        content_type = self.params['license_content_type'] or _mlds_objects.guess_content_type(path)
         self.client.upload_license(package_id, os.path.basename(path), data, content_type)
 
     # -- priority --
 
     def ranking(self, member_key, fresh=False):
         return [(item.get('releasePackageId'), item.get('priority')) for item in
-                _mlds.find_packages(self.packages(fresh), member=member_key or '')]
+                _mlds_objects.find_packages(self.packages(fresh), member=member_key or '')]
 
     # -- states --
 
@@ -297,10 +304,10 @@ class PackageManager:
             raise _mlds.MldsError('MLDS has no release package with id %s. A package cannot be created with a chosen '
                                   'id: leave out id and give name to create one.' % params['id'])
         desired = self.desired(member)
-        body = dict((field.key, desired[field.option]) for field in _mlds.PACKAGE_FIELDS
+        body = dict((field.key, desired[field.option]) for field in _mlds_objects.PACKAGE_FIELDS
                     if field.kind == 'str' and desired.get(field.option) is not None)
         if member:
-            body['member'] = _mlds.member_ref(member)
+            body['member'] = _mlds_objects.member_ref(member)
         data = self.local_license()
         after = dict((option, value) for option, value in desired.items() if value is not None)
         after['state'] = 'present'
@@ -319,12 +326,12 @@ class PackageManager:
         package_id = created.get('releasePackageId')
         if package_id is None:
             raise _mlds.MldsError('MLDS created the package but returned no releasePackageId.')
-        if member and _mlds.member_key(created) != member['key']:
+        if member and _mlds_objects.member_key(created) != member['key']:
             raise _mlds.MldsError(
                 'MLDS created release package %s under member %s, not %s: staff accounts always create packages '
                 'for their own member, and only an admin can choose another. The package was left in place; delete '
-                'it or set member: %s.' % (package_id, _mlds.member_key(created), member['key'],
-                                           _mlds.member_key(created)))
+                'it or set member: %s.' % (package_id, _mlds_objects.member_key(created), member['key'],
+                                           _mlds_objects.member_key(created)))
         if params['priority'] is not None:
             self.set_priority_after_create(created)
         if data is not None:
@@ -333,7 +340,7 @@ class PackageManager:
 
     def set_priority_after_create(self, created):
         package_id = created['releasePackageId']
-        key = _mlds.member_key(created)
+        key = _mlds_objects.member_key(created)
         ranking = self.ranking(key, fresh=True)
         if package_id not in dict(ranking):
             ranking.append((package_id, created.get('priority')))
@@ -342,7 +349,7 @@ class PackageManager:
         if target == current:
             return
         self.actions.append('move package %s to priority %s' % (package_id, target))
-        updated = self.client.update_package(package_id, _mlds.package_put_body(
+        updated = self.client.update_package(package_id, _mlds_objects.package_put_body(
             created, self.member_of(created), send))
         self.check_priority(updated, target)
 
@@ -351,10 +358,10 @@ class PackageManager:
         member = package.get('member')
         if isinstance(member, dict) and member.get('memberId') is not None:
             return member
-        key = _mlds.member_key(package)
+        key = _mlds_objects.member_key(package)
         if key is None:
             raise _mlds.MldsError('%s has no member; set member to give it one.'
-                                  % _mlds.sentence(_mlds.describe_package(package)))
+                                  % _mlds_objects.sentence(_mlds_objects.describe_package(package)))
         return self.client.member(key)
 
     def check_priority(self, package, target):
@@ -369,11 +376,11 @@ class PackageManager:
         desired = self.desired(member)
         if params['id'] is None:
             desired['name'] = None  # found by this name: nothing to rename
-        differences = _state.compare(_mlds.PACKAGE_FIELDS, desired, current)
+        differences = _state.compare(_mlds_objects.PACKAGE_FIELDS, desired, current)
         send = current.get('priority')
         target = None
         if params['priority'] is not None:
-            key = member['key'] if member else _mlds.member_key(current)
+            key = member['key'] if member else _mlds_objects.member_key(current)
             ranking = self.ranking(key)
             if package_id not in dict(ranking):
                 ranking.append((package_id, current.get('priority')))
@@ -396,14 +403,14 @@ class PackageManager:
         if self.check:
             return {'changed': True, 'package': current, 'diff': differences.diff()}
         if fields_change:
-            body = _mlds.package_put_body(_state.merge(_mlds.PACKAGE_FIELDS, desired, current),
-                                          member or self.member_of(current), send)
+            body = _mlds_objects.package_put_body(_state.merge(_mlds_objects.PACKAGE_FIELDS, desired, current),
+                                                  member or self.member_of(current), send)
             updated = self.client.update_package(package_id, body)
-            if member and _mlds.member_key(updated) != member['key']:
+            if member and _mlds_objects.member_key(updated) != member['key']:
                 raise _mlds.MldsError(
                     'MLDS kept release package %s in member %s instead of moving it to %s: only an admin can change '
                     'a package\'s member (MLDS ignores the member in a staff update). The other fields were updated.'
-                    % (package_id, _mlds.member_key(updated), member['key']))
+                    % (package_id, _mlds_objects.member_key(updated), member['key']))
             if target is not None:
                 self.check_priority(updated, target)
         if 'license' in differences:
@@ -415,31 +422,31 @@ class PackageManager:
             unchanged = {'before': {'state': 'absent'}, 'after': {'state': 'absent'}}
             return {'changed': False, 'package': None, 'diff': unchanged}
         package_id = current['releasePackageId']
-        versions = _mlds.sort_package(current).get('releaseVersions') or []
-        online = [version for version in versions if _mlds.is_online(version)]
+        versions = _mlds_output.sort_package(current).get('releaseVersions') or []
+        online = [version for version in versions if _mlds_objects.is_online(version)]
         if online and not self.params['take_offline']:
             raise _mlds.MldsError(
                 '%s has online versions: %s. MLDS refuses to delete a package with an online version; take them '
                 'offline first, or set take_offline: true.'
-                % (_mlds.sentence(_mlds.describe_package(current)),
-                   ', '.join(_mlds.describe_version(version) for version in online)))
+                % (_mlds_objects.sentence(_mlds_objects.describe_package(current)),
+                   ', '.join(_mlds_objects.describe_version(version) for version in online)))
         for version in online:
             self.actions.append('take version %s offline' % version.get('releaseVersionId'))
         self.actions.append('delete package %s' % package_id)
-        before = {'state': 'present', 'name': current.get('name'), 'member': _mlds.member_key(current)}
+        before = {'state': 'present', 'name': current.get('name'), 'member': _mlds_objects.member_key(current)}
         diff = {'before': before, 'after': {'state': 'absent'}}
         if self.check:
             return {'changed': True, 'package': current, 'diff': diff}
         for version in online:
-            body = _mlds.version_put_body(version)
-            body['releaseType'] = _mlds.OFFLINE
+            body = _mlds_objects.version_put_body(version)
+            body['releaseType'] = _mlds_objects.OFFLINE
             self.client.update_version(package_id, version['releaseVersionId'], body)
         legacy = [version for version in versions if version.get('online') is True]
         on_409 = None
         if legacy:
             on_409 = ('MLDS 5.2 guards package deletes with the legacy "online" flag, which is still set on %s and '
                       'which no update can clear. Ask the MLDS administrators to clear it, or leave the package.'
-                      % ', '.join(_mlds.describe_version(version) for version in legacy))
+                      % ', '.join(_mlds_objects.describe_version(version) for version in legacy))
         self.client.delete_package(package_id, on_409=on_409)
         return {'changed': True, 'package': None, 'diff': diff}
 

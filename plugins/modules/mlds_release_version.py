@@ -218,11 +218,18 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.terminology.releases.plugins.module_utils import _argspec, _mlds, _module, _state
+from ansible_collections.terminology.releases.plugins.module_utils import (
+    _argspec,
+    _mlds,
+    _mlds_objects,
+    _mlds_output,
+    _module,
+    _state,
+)
 
 # The fields the version update writes (archive has its own endpoint).
-PUT_FIELDS = tuple(field for field in _mlds.VERSION_FIELDS if field.option != 'archived')
-ARCHIVE_FIELD = tuple(field for field in _mlds.VERSION_FIELDS if field.option == 'archived')
+PUT_FIELDS = tuple(field for field in _mlds_objects.VERSION_FIELDS if field.option != 'archived')
+ARCHIVE_FIELD = tuple(field for field in _mlds_objects.VERSION_FIELDS if field.option == 'archived')
 
 
 class VersionManager:
@@ -238,25 +245,25 @@ class VersionManager:
 
     def desired(self):
         params = self.params
-        return dict((field.option, params[field.option]) for field in _mlds.VERSION_FIELDS)
+        return dict((field.option, params[field.option]) for field in _mlds_objects.VERSION_FIELDS)
 
     def run(self):
         params = self.params
-        if params['published_at'] is not None and not _mlds.valid_date(params['published_at']):
+        if params['published_at'] is not None and not _mlds_objects.valid_date(params['published_at']):
             raise _mlds.MldsError('published_at must be a date as YYYY-MM-DD, not %r.' % params['published_at'])
-        package = _mlds.resolve_package(self.client, params['package'], params['member'])
+        package = _mlds_objects.resolve_package(self.client, params['package'], params['member'])
         self.package_id = package['releasePackageId']
         if params['id'] is not None:
-            current = _mlds.one_version(package, version_id=params['id'])
+            current = _mlds_objects.one_version(package, version_id=params['id'])
         else:
-            current = _mlds.one_version(package, name=params['name'])
+            current = _mlds_objects.one_version(package, name=params['name'])
         if params['state'] == 'absent':
             outcome = self.absent(current)
         elif current is None:
             outcome = self.create(package)
         else:
             outcome = self.update(current)
-        result = {'changed': outcome['changed'], 'version': _mlds.to_output(outcome['version'])
+        result = {'changed': outcome['changed'], 'version': _mlds_output.to_output(outcome['version'])
                   if outcome['version'] else None,
                   'package_id': self.package_id, 'notified': self.notified, 'actions': self.actions}
         if self.module._diff:
@@ -268,10 +275,10 @@ class VersionManager:
         if params['id'] is not None:
             raise _mlds.MldsError('%s has no version with id %s. A version cannot be created with a chosen id: leave '
                                   'out id and give name to create one.'
-                                  % (_mlds.sentence(_mlds.describe_package(package)), params['id']))
+                                  % (_mlds_objects.sentence(_mlds_objects.describe_package(package)), params['id']))
         desired = self.desired()
         if desired['release_type'] is None:
-            desired['release_type'] = _mlds.OFFLINE
+            desired['release_type'] = _mlds_objects.OFFLINE
         body = dict((field.key, desired[field.option]) for field in PUT_FIELDS if desired[field.option] is not None)
         after = dict((option, value) for option, value in desired.items() if value is not None)
         after['state'] = 'present'
@@ -279,7 +286,7 @@ class VersionManager:
         self.actions.append('create version %r (%s)' % (params['name'], desired['release_type']))
         if params['archived']:
             self.actions.append('archive the version')
-        notify = params['notify_affiliates'] and desired['release_type'] == _mlds.ONLINE
+        notify = params['notify_affiliates'] and desired['release_type'] == _mlds_objects.ONLINE
         if notify:
             self.actions.append('notify affiliates')
         if self.check:
@@ -306,8 +313,8 @@ class VersionManager:
         put = bool(differences)
         _state.compare(ARCHIVE_FIELD, desired, current, differences)
         archive = 'archived' in differences
-        going_online = ('release_type' in differences and desired['release_type'] == _mlds.ONLINE
-                        and not _mlds.is_online(current))
+        going_online = ('release_type' in differences and desired['release_type'] == _mlds_objects.ONLINE
+                        and not _mlds_objects.is_online(current))
         notify = params['notify_affiliates'] and going_online
         if not differences:
             return {'changed': False, 'version': current, 'diff': differences.diff()}
@@ -329,7 +336,7 @@ class VersionManager:
             if not current.get('releaseType') and desired['release_type'] is None:
                 self.module.warn('Version %s has no releaseType. MLDS needs one in every update, so it is set to '
                                  'offline (which is how MLDS treats a missing one).' % version_id)
-            body = _mlds.version_put_body(_state.merge(PUT_FIELDS, desired, current))
+            body = _mlds_objects.version_put_body(_state.merge(PUT_FIELDS, desired, current))
             updated = self.client.update_version(self.package_id, version_id, body)
             wanted = desired['release_type']
             if wanted is not None and (updated.get('releaseType') or '').lower() != wanted:
@@ -351,11 +358,12 @@ class VersionManager:
             return {'changed': False, 'version': None,
                     'diff': {'before': {'state': 'absent'}, 'after': {'state': 'absent'}}}
         version_id = current['releaseVersionId']
-        if _mlds.is_online(current) and not self.params['take_offline']:
+        if _mlds_objects.is_online(current) and not self.params['take_offline']:
             raise _mlds.MldsError('%s is online. MLDS refuses to delete an online version; take it offline first, or '
-                                  'set take_offline: true.' % _mlds.sentence(_mlds.describe_version(current)))
+                                  'set take_offline: true.'
+                                  % _mlds_objects.sentence(_mlds_objects.describe_version(current)))
         files = sorted(current.get('releaseFiles') or [], key=lambda item: str(item.get('releaseFileId')))
-        if _mlds.is_online(current):
+        if _mlds_objects.is_online(current):
             self.actions.append('take version %s offline' % version_id)
         for release_file in files:
             self.actions.append('delete file %s (%r)' % (release_file.get('releaseFileId'), release_file.get('label')))
@@ -365,9 +373,9 @@ class VersionManager:
                 'after': {'state': 'absent'}}
         if self.check:
             return {'changed': True, 'version': current, 'diff': diff}
-        if _mlds.is_online(current):
-            body = _mlds.version_put_body(current)
-            body['releaseType'] = _mlds.OFFLINE
+        if _mlds_objects.is_online(current):
+            body = _mlds_objects.version_put_body(current)
+            body['releaseType'] = _mlds_objects.OFFLINE
             self.client.update_version(self.package_id, version_id, body)
         for release_file in files:
             self.client.delete_file(self.package_id, version_id, release_file['releaseFileId'])
@@ -384,7 +392,7 @@ def main():
             name=dict(type='str'),
             description=dict(type='str'),
             summary=dict(type='str'),
-            release_type=dict(type='str', choices=list(_mlds.RELEASE_TYPES)),
+            release_type=dict(type='str', choices=list(_mlds_objects.RELEASE_TYPES)),
             published_at=dict(type='str'),
             version_uri=dict(type='str'),
             version_dependent_uri=dict(type='str'),

@@ -23,7 +23,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from ansible_collections.terminology.releases.plugins.module_utils import _download, _mlds
+from ansible_collections.terminology.releases.plugins.module_utils import _download, _mlds, _mlds_objects, _mlds_output
 from ansible_collections.terminology.releases.plugins.module_utils._http import (
     REDACTED,
     HttpClient,
@@ -578,7 +578,7 @@ def test_file_update_is_a_put_on_the_collection_with_the_id_in_the_body(mlds, ma
     path = '/api/releasePackages/4101/releaseVersions/4103/releaseFiles'
     mlds.route('PUT', path, ok_json({'releaseFileId': 4105, 'label': 'New'}))
     current = PACKAGE['releaseVersions'][1]['releaseFiles'][1]
-    body = _mlds.file_put_body(dict(current, label='New'))
+    body = _mlds_objects.file_put_body(dict(current, label='New'))
     make_client().update_file(4101, 4103, body)
     seen = mlds.requests[0]
     assert (seen.method, seen.path) == ('PUT', path)
@@ -643,43 +643,43 @@ def test_download_url_joins_the_relative_path_with_url(make_client):
 
 def test_resolve_package_tries_digits_as_an_id_first(mlds, make_client):
     mlds.route('GET', '/api/releasePackages/4101', ok_json(PACKAGE))
-    assert _mlds.resolve_package(make_client(), '4101')['name'] == 'Demo Extension'
+    assert _mlds_objects.resolve_package(make_client(), '4101')['name'] == 'Demo Extension'
     assert [seen.path for seen in mlds.requests] == ['/api/releasePackages/4101']
 
 
 def test_resolve_package_falls_back_to_the_name(mlds, make_client):
     named = dict(PACKAGE, releasePackageId=5, name='2024')
     mlds.route('GET', '/api/releasePackages', ok_json([PACKAGE, named]))
-    assert _mlds.resolve_package(make_client(), '2024')['releasePackageId'] == 5
+    assert _mlds_objects.resolve_package(make_client(), '2024')['releasePackageId'] == 5
 
 
 def test_resolve_package_checks_the_member_of_an_id(mlds, make_client):
     mlds.route('GET', '/api/releasePackages/4101', ok_json(PACKAGE))
     with pytest.raises(MldsError, match='Release package 4101 belongs to member SE, not DK'):
-        _mlds.resolve_package(make_client(), '4101', 'DK')
+        _mlds_objects.resolve_package(make_client(), '4101', 'DK')
 
 
 def test_an_ambiguous_name_lists_the_ids(mlds, make_client):
     twin = dict(PACKAGE, releasePackageId=4200, member={'memberId': 8, 'key': 'DK'})
     mlds.route('GET', '/api/releasePackages', ok_json([PACKAGE, twin]))
     with pytest.raises(MldsError) as caught:
-        _mlds.resolve_package(make_client(), 'Demo Extension')
+        _mlds_objects.resolve_package(make_client(), 'Demo Extension')
     assert str(caught.value) == ("2 release packages are named 'Demo Extension': ids 4101 (member SE), 4200 (member "
                                  "DK). Choose one by id or by member.")
-    assert _mlds.resolve_package(make_client(), 'Demo Extension', 'dk')['releasePackageId'] == 4200
+    assert _mlds_objects.resolve_package(make_client(), 'Demo Extension', 'dk')['releasePackageId'] == 4200
 
 
 def test_an_unknown_package_says_what_the_account_can_see(mlds, make_client):
     mlds.route('GET', '/api/releasePackages', ok_json([PACKAGE]))
     with pytest.raises(MldsError, match="no release package named 'Nope' visible to this account. Affiliates"):
-        _mlds.resolve_package(make_client(), 'Nope')
+        _mlds_objects.resolve_package(make_client(), 'Nope')
 
 
 def test_resolve_version_by_id_or_name():
-    assert _mlds.resolve_version(PACKAGE, '4103')['name'] == '2024-11-01'
-    assert _mlds.resolve_version(PACKAGE, '2025-05-01')['releaseVersionId'] == 4107
+    assert _mlds_objects.resolve_version(PACKAGE, '4103')['name'] == '2024-11-01'
+    assert _mlds_objects.resolve_version(PACKAGE, '2025-05-01')['releaseVersionId'] == 4107
     with pytest.raises(MldsError) as caught:
-        _mlds.resolve_version(PACKAGE, '2030-01-01')
+        _mlds_objects.resolve_version(PACKAGE, '2030-01-01')
     assert "no version named '2030-01-01'" in str(caught.value)
     assert "4103 ('2024-11-01', online), 4107 ('2025-05-01', offline)" in str(caught.value)
 
@@ -688,33 +688,33 @@ def test_duplicate_version_names_are_ambiguous():
     package = dict(PACKAGE, releaseVersions=PACKAGE['releaseVersions'] + [
         {'releaseVersionId': 4199, 'name': '2024-11-01'}])
     with pytest.raises(MldsError, match="has 2 versions named '2024-11-01': ids 4103, 4199. Choose one by id."):
-        _mlds.one_version(package, name='2024-11-01')
+        _mlds_objects.one_version(package, name='2024-11-01')
 
 
 def test_files_by_label_id_or_primary():
     version = PACKAGE['releaseVersions'][1]
-    assert _mlds.one_file(version, label='RF2 zip')['releaseFileId'] == 4105
-    assert _mlds.one_file(version, file_id=4106)['label'] == 'Release notes'
-    assert _mlds.one_file(version, label='none') is None
-    assert _mlds.default_file(version)['releaseFileId'] == 4105
+    assert _mlds_objects.one_file(version, label='RF2 zip')['releaseFileId'] == 4105
+    assert _mlds_objects.one_file(version, file_id=4106)['label'] == 'Release notes'
+    assert _mlds_objects.one_file(version, label='none') is None
+    assert _mlds_objects.default_file(version)['releaseFileId'] == 4105
     only = {'releaseVersionId': 1, 'name': 'x', 'releaseFiles': [{'releaseFileId': 9, 'label': 'a'}]}
-    assert _mlds.default_file(only)['releaseFileId'] == 9
+    assert _mlds_objects.default_file(only)['releaseFileId'] == 9
     two = {'releaseVersionId': 1, 'name': 'x',
            'releaseFiles': [{'releaseFileId': 9, 'label': 'a'}, {'releaseFileId': 10, 'label': 'b'}]}
     with pytest.raises(MldsError, match="no single primary file; choose one with label or file_id. Files: 9 "):
-        _mlds.default_file(two)
+        _mlds_objects.default_file(two)
     with pytest.raises(MldsError, match='has no files'):
-        _mlds.default_file({'releaseVersionId': 1, 'name': 'x', 'releaseFiles': []})
+        _mlds_objects.default_file({'releaseVersionId': 1, 'name': 'x', 'releaseFiles': []})
     dupes = {'releaseVersionId': 1, 'name': 'x',
              'releaseFiles': [{'releaseFileId': 9, 'label': 'a'}, {'releaseFileId': 10, 'label': 'a'}]}
     with pytest.raises(MldsError, match="has 2 files labelled 'a': ids 9, 10"):
-        _mlds.one_file(dupes, label='a')
+        _mlds_objects.one_file(dupes, label='a')
 
 
 # ---- bodies and output ---------------------------------------------------------------------------
 
 def test_package_put_body_is_whole_with_member_and_priority():
-    body = _mlds.package_put_body(PACKAGE, MEMBERS[1], 2)
+    body = _mlds_objects.package_put_body(PACKAGE, MEMBERS[1], 2)
     assert 'releaseVersions' not in body
     assert body['member'] == {'memberId': 7, 'key': 'SE'}
     assert body['priority'] == 2
@@ -724,17 +724,17 @@ def test_package_put_body_is_whole_with_member_and_priority():
 
 def test_version_put_body_never_sends_online_and_always_sends_release_type():
     version = dict(PACKAGE['releaseVersions'][1], online=True)
-    body = _mlds.version_put_body(version)
+    body = _mlds_objects.version_put_body(version)
     assert 'online' not in body and 'releaseFiles' not in body
     assert body['releaseType'] == 'online'
-    sparse = _mlds.version_put_body({'releaseVersionId': 4107, 'name': 'x', 'releaseType': None})
+    sparse = _mlds_objects.version_put_body({'releaseVersionId': 4107, 'name': 'x', 'releaseType': None})
     assert sparse['releaseType'] == 'offline'
-    for key in _mlds.VERSION_PUT_FIELDS:
+    for key in _mlds_objects.VERSION_PUT_FIELDS:
         assert key in sparse
 
 
 def test_output_is_snake_case_sorted_and_without_url_credentials():
-    output = _mlds.to_output(PACKAGE)
+    output = _mlds_output.to_output(PACKAGE)
     assert output['release_package_id'] == 4101
     assert output['release_package_uri'] == 'http://snomed.info/sct/9999999'
     assert output['member']['member_id'] == 7
@@ -752,38 +752,38 @@ def test_output_is_snake_case_sorted_and_without_url_credentials():
                                          ('versionDependentURI', 'version_dependent_uri'), ('id', 'id'),
                                          ('clientDownloadUrl', 'client_download_url'), ('lastUpdated', 'last_updated')])
 def test_snake_case(name, snake):
-    assert _mlds.snake_case(name) == snake
+    assert _mlds_output.snake_case(name) == snake
 
 
 @pytest.mark.parametrize('value, size', [('123', 123), (123, 123), (' 9 ', 9), ('', None), (None, None),
                                          ('12a', None), (-1, None), (True, None), (5.0, 5)])
 def test_file_size_value(value, size):
-    assert _mlds.file_size_value(value) == size
+    assert _mlds_objects.file_size_value(value) == size
 
 
 @pytest.mark.parametrize('name', ['../x.zip', 'a/b.zip', 'a\\b.zip', '.hidden', '..', '', ' x.zip', 'x\n.zip',
                                   'x' * 256])
 def test_unsafe_file_names_are_refused(name):
     with pytest.raises(MldsError):
-        _mlds.safe_file_name(name, 'label of file 1')
+        _mlds_objects.safe_file_name(name, 'label of file 1')
 
 
 def test_plain_file_names_are_kept():
-    assert _mlds.safe_file_name('RF2 zip (final).zip', 'label') == 'RF2 zip (final).zip'
+    assert _mlds_objects.safe_file_name('RF2 zip (final).zip', 'label') == 'RF2 zip (final).zip'
 
 
 def test_file_digest_streams_md5_and_size(tmp_path):
     path = tmp_path / 'f.bin'
     data = os.urandom(3 * 1024 + 5)
     path.write_bytes(data)
-    assert _mlds.file_digest(str(path), chunk_size=1024) == (hashlib.md5(data).hexdigest(), len(data))
+    assert _mlds_objects.file_digest(str(path), chunk_size=1024) == (hashlib.md5(data).hexdigest(), len(data))
     with pytest.raises(MldsError, match='Cannot read'):
-        _mlds.file_digest(str(tmp_path / 'missing'))
+        _mlds_objects.file_digest(str(tmp_path / 'missing'))
 
 
 def test_guess_content_type():
-    assert _mlds.guess_content_type('/x/licence.pdf') == 'application/pdf'
-    assert _mlds.guess_content_type('/x/licence') == 'application/octet-stream'
+    assert _mlds_objects.guess_content_type('/x/licence.pdf') == 'application/pdf'
+    assert _mlds_objects.guess_content_type('/x/licence') == 'application/octet-stream'
 
 
 # ---- downloads through the shared engine ---------------------------------------------------------

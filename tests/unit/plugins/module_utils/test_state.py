@@ -11,7 +11,7 @@ import itertools
 
 import pytest
 
-from ansible_collections.terminology.releases.plugins.module_utils import _mlds, _state
+from ansible_collections.terminology.releases.plugins.module_utils import _mlds_objects, _state
 from ansible_collections.terminology.releases.plugins.module_utils._state import Field
 
 VERSION = {
@@ -25,7 +25,7 @@ VERSION = {
 
 
 def options(**values):
-    desired = dict((field.option, None) for field in _mlds.VERSION_FIELDS)
+    desired = dict((field.option, None) for field in _mlds_objects.VERSION_FIELDS)
     desired.update(values)
     return desired
 
@@ -33,17 +33,17 @@ def options(**values):
 # ---- compare -------------------------------------------------------------------------------------
 
 def test_unset_options_are_never_compared():
-    assert not _state.compare(_mlds.VERSION_FIELDS, options(), VERSION)
+    assert not _state.compare(_mlds_objects.VERSION_FIELDS, options(), VERSION)
 
 
 def test_equal_values_are_no_change():
     desired = options(description='<p>Nov release</p>', release_type='online', package_type='SCT_RF2_ALL',
                       archived=False)
-    assert not _state.compare(_mlds.VERSION_FIELDS, desired, VERSION)
+    assert not _state.compare(_mlds_objects.VERSION_FIELDS, desired, VERSION)
 
 
 def test_a_changed_field_is_reported_with_before_and_after():
-    differences = _state.compare(_mlds.VERSION_FIELDS, options(release_type='offline', summary='Nov'), VERSION)
+    differences = _state.compare(_mlds_objects.VERSION_FIELDS, options(release_type='offline', summary='Nov'), VERSION)
     assert differences.names == ['release_type']
     assert differences.diff() == {'before': {'release_type': 'online'}, 'after': {'release_type': 'offline'}}
     assert 'release_type' in differences and 'summary' not in differences
@@ -52,14 +52,14 @@ def test_a_changed_field_is_reported_with_before_and_after():
 
 def test_html_is_compared_verbatim():
     # MLDS stores HTML exactly as sent: the UI's tag stripping is for display only.
-    differences = _state.compare(_mlds.VERSION_FIELDS, options(description='Nov release'), VERSION)
+    differences = _state.compare(_mlds_objects.VERSION_FIELDS, options(description='Nov release'), VERSION)
     assert differences.after() == {'description': 'Nov release'}
-    differences = _state.compare(_mlds.VERSION_FIELDS, options(description='<p>Nov release</p> '), VERSION)
+    differences = _state.compare(_mlds_objects.VERSION_FIELDS, options(description='<p>Nov release</p> '), VERSION)
     assert differences.names == ['description']
 
 
 def test_null_and_empty_string_differ():
-    differences = _state.compare(_mlds.VERSION_FIELDS, options(version_dependent_uri=''), VERSION)
+    differences = _state.compare(_mlds_objects.VERSION_FIELDS, options(version_dependent_uri=''), VERSION)
     assert differences.diff() == {'before': {'version_dependent_uri': None}, 'after': {'version_dependent_uri': ''}}
 
 
@@ -109,13 +109,13 @@ def test_booleans_compare_strictly_and_null_differs_from_false():
 
 
 def test_absent_object_makes_every_set_option_a_change():
-    differences = _state.compare(_mlds.VERSION_FIELDS, options(name='v1', release_type='offline'), None)
+    differences = _state.compare(_mlds_objects.VERSION_FIELDS, options(name='v1', release_type='offline'), None)
     assert differences.after() == {'name': 'v1', 'release_type': 'offline'}
     assert differences.before() == {'name': None, 'release_type': None}
 
 
 def test_merge_keeps_every_current_field_and_writes_only_set_options():
-    body = _state.merge(_mlds.VERSION_FIELDS, options(summary='Changed'), VERSION)
+    body = _state.merge(_mlds_objects.VERSION_FIELDS, options(summary='Changed'), VERSION)
     expected = dict(VERSION)
     expected['summary'] = 'Changed'
     assert body == expected
@@ -124,12 +124,12 @@ def test_merge_keeps_every_current_field_and_writes_only_set_options():
 
 def test_merge_leaves_member_and_priority_to_the_caller():
     current = {'name': 'P', 'member': {'memberId': 7, 'key': 'SE'}, 'priority': 3}
-    body = _state.merge(_mlds.PACKAGE_FIELDS, {'member': 'DK', 'priority': 1, 'name': 'Q'}, current)
+    body = _state.merge(_mlds_objects.PACKAGE_FIELDS, {'member': 'DK', 'priority': 1, 'name': 'Q'}, current)
     assert body == {'name': 'Q', 'member': {'memberId': 7, 'key': 'SE'}, 'priority': 3}
 
 
 def test_compare_skips_priority_fields():
-    assert not _state.compare(_mlds.PACKAGE_FIELDS, {'priority': 1}, {'priority': 3})
+    assert not _state.compare(_mlds_objects.PACKAGE_FIELDS, {'priority': 1}, {'priority': 3})
 
 
 def test_unknown_kind_is_refused():
@@ -140,7 +140,7 @@ def test_unknown_kind_is_refused():
 def test_differences_collect_into_an_existing_tracker():
     differences = _state.Differences()
     differences.add('license', None, {'size': 3})
-    _state.compare(_mlds.VERSION_FIELDS, options(summary='x'), VERSION, differences)
+    _state.compare(_mlds_objects.VERSION_FIELDS, options(summary='x'), VERSION, differences)
     assert differences.names == ['license', 'summary']
     assert len(differences) == 2
 
