@@ -34,7 +34,8 @@ from ansible_collections.terminology.releases.plugins.module_utils._http import 
 
 CHUNK_SIZE = 1024 * 1024
 RECORD_VERSION = 1
-_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+# Write errors that mean no room: a full disk, a quota, a file size limit (shared with _unpack).
+DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 class DownloadError(Exception):
@@ -102,8 +103,10 @@ def _stale_partials(dest, keep):
 
 
 @contextlib.contextmanager
-def directory_lock(directory, timeout=3600.0, poll=0.2):
-    """Serialise runs that write into one directory (flock on the directory itself: no lock file is left)."""
+def directory_lock(directory, timeout=3600.0, poll=0.2, error=DownloadError):
+    """Serialise runs that write into one directory (flock on the directory itself: no lock file is left).
+
+    After `timeout` seconds of waiting, raise `error` (the caller's own error class)."""
     fd = os.open(directory, os.O_RDONLY)
     try:
         deadline = time.monotonic() + timeout
@@ -113,8 +116,8 @@ def directory_lock(directory, timeout=3600.0, poll=0.2):
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise DownloadError('Another run has held the lock on %s for more than %g seconds.'
-                                        % (directory, timeout)) from None
+                    raise error('Another run has held the lock on %s for more than %g seconds.'
+                                % (directory, timeout)) from None
                 time.sleep(poll)
         yield
     finally:
@@ -355,7 +358,7 @@ class Downloader:
                     raise VerificationError('The server sent more bytes than the %d advertised; the download was '
                                             'discarded.' % size)
                 try:
-                    _write_all(fd, block)
+                    write_all(fd, block)
                 except OSError as exc:
                     raise _write_error(exc) from None
                 parallel.update(block)
@@ -371,7 +374,8 @@ def _kept(have, size, partial):
     return '%d of %d bytes are kept in %s for the next run to resume' % (have, size, partial)
 
 
-def _write_all(fd, data):
+def write_all(fd, data):
+    """os.write until every byte is written (a write may take only part)."""
     view = memoryview(data)
     while view:
         written = os.write(fd, view)
@@ -379,7 +383,7 @@ def _write_all(fd, data):
 
 
 def _write_error(exc):
-    if exc.errno in _DISK_FULL:
+    if exc.errno in DISK_FULL_ERRNOS:
         return DiskFullError('No space left to write the download (%s); the partial file was removed.' % exc.strerror)
     return DownloadError('Cannot write the download: %s.' % exc.strerror)
 
@@ -415,6 +419,16 @@ def default_file_mode():
     return 0o666 & ~mask
 
 
+def free_bytes(directory):
+    """Bytes an unprivileged writer may still use on directory's filesystem; None when statvfs cannot tell (the
+    writes themselves will then)."""
+    try:
+        info = os.statvfs(directory)
+    except OSError:
+        return None
+    return info.f_bavail * info.f_frsize
+
+
 def _check_free_space(partial, size):
     """Refuse before the first byte when the file cannot fit: an absurd advertised size, or a full disk, fails
     at once with the numbers instead of after a long download (the partial already there counts as written)."""
@@ -423,12 +437,8 @@ def _check_free_space(partial, size):
     except OSError:
         have = 0
     directory = os.path.dirname(partial) or '.'
-    try:
-        info = os.statvfs(directory)
-    except OSError:
-        return  # no figures to judge by: the write itself will tell
-    free = info.f_bavail * info.f_frsize
-    if size - have > free:
+    free = free_bytes(directory)
+    if free is not None and size - have > free:
         raise DiskFullError('The release is %d bytes; %d more are needed but only %d are free in %s. Nothing was '
                             'downloaded.' % (size, size - have, free, directory))
 

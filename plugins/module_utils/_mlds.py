@@ -213,7 +213,7 @@ class MldsClient:
                             status=500)
 
     def call_json(self, method, path, action, **kwargs):
-        response = self.call(method, path, action, limit=MAX_JSON_BYTES, **kwargs)
+        response = self.call(method, path, action, **kwargs)  # call() reads at most MAX_JSON_BYTES + 1
         content = response.content
         if len(content) > MAX_JSON_BYTES:
             raise MldsError('MLDS answered more than %d bytes to %s; refusing to read further.'

@@ -22,9 +22,6 @@ Inside NAME:
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import fcntl
 import hashlib
 import json
 import os
@@ -36,6 +33,8 @@ import tempfile
 import time
 import zipfile
 import zlib
+
+from ansible_collections.terminology.releases.plugins.module_utils import _download
 
 MARKER = '.release_unpack.json'
 MARKER_VERSION = 1
@@ -49,7 +48,6 @@ _LOCAL_HEADER = struct.Struct('<4sHHHHHIIIHH')
 _LOCAL_SIGNATURE = b'PK\x03\x04'
 _METHODS = {zipfile.ZIP_STORED: 'stored', zipfile.ZIP_DEFLATED: 'deflate'}
 _DRIVE = re.compile(r'^[A-Za-z]:')
-_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 class UnpackError(Exception):
@@ -303,24 +301,9 @@ def marker_paths(dest, marker):
 # --- extraction -------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def directory_lock(directory, timeout=3600.0, poll=0.2):
-    """Serialise runs on one parent directory (flock on the directory itself: no lock file is left)."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise UnpackError('Another run has held the lock on %s for more than %g seconds.'
-                                      % (directory, timeout)) from None
-                time.sleep(poll)
-        yield
-    finally:
-        os.close(fd)
+def directory_lock(directory, timeout=3600.0):
+    """Serialise runs on one parent directory: the download engine's lock, failing with UnpackError."""
+    return _download.directory_lock(directory, timeout, error=UnpackError)
 
 
 def remove_leftovers(dest):
@@ -335,21 +318,10 @@ def remove_leftovers(dest):
 
 
 def check_free_space(directory, needed):
-    try:
-        info = os.statvfs(directory)
-    except OSError:
-        return
-    available = info.f_bavail * info.f_frsize
-    if needed > available:
+    available = _download.free_bytes(directory)
+    if available is not None and needed > available:
         raise UnpackError('Unpacking needs %s (%d bytes) in %s, but only %s is available; nothing was extracted.'
                           % (_human(needed), needed, directory, _human(available)))
-
-
-def _write_all(fd, data):
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
 
 
 class _Counter:
@@ -404,9 +376,9 @@ def _inflate(handle, member, fd, counter):
                 counter.add(member, written, consumed, len(out))
                 crc = zlib.crc32(out, crc)
                 try:
-                    _write_all(fd, out)
+                    _download.write_all(fd, out)
                 except OSError as exc:
-                    if exc.errno in _DISK_FULL:
+                    if exc.errno in _download.DISK_FULL_ERRNOS:
                         raise UnpackError('No space left while unpacking (%s); nothing was kept.' % exc.strerror) from None
                     raise
             if not pending and (not out or inflater is None):

@@ -12,7 +12,9 @@ import time
 
 import pytest
 
+from ansible_collections.terminology.releases.plugins.module_utils import _unpack
 from ansible_collections.terminology.releases.plugins.module_utils._download import DownloadError, directory_lock
+from ansible_collections.terminology.releases.plugins.module_utils._unpack import UnpackError
 
 
 def take_lock(directory, timeout):
@@ -75,6 +77,15 @@ def test_timeout_message_names_the_directory_and_seconds(tmp_path):
                 pass
         assert time.monotonic() - started >= 1
     assert str(caught.value) == 'Another run has held the lock on %s for more than 1 seconds.' % directory
+
+
+def test_release_unpack_shares_the_lock_and_fails_with_its_own_error(tmp_path):
+    directory = str(tmp_path)
+    with directory_lock(directory):
+        with pytest.raises(UnpackError) as caught:
+            with _unpack.directory_lock(directory, timeout=0.2):
+                pass
+    assert str(caught.value) == 'Another run has held the lock on %s for more than 0.2 seconds.' % directory
 
 
 def test_lock_leaves_no_file_behind(tmp_path):
