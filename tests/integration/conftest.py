@@ -25,11 +25,10 @@ from urllib.parse import quote
 import pytest
 
 from hardening import OUTCOMES_ENV, outcome_table
-from trud_itest import API_KEY, DISABLED_KEY, FETCH, INFO, OMIT, secret_forms
+from trud_itest import API_KEY, DISABLED_KEY, FETCH, INFO, ansible_env, assert_no_secrets, with_options
 
 INTEGRATION_DIR = Path(__file__).resolve().parent
 REPO_ROOT = INTEGRATION_DIR.parents[1]
-CALLBACK_DIR = INTEGRATION_DIR / 'plugins' / 'callback'
 SANDBOX_CONTROL = REPO_ROOT / 'tests' / 'sandbox' / 'control.py'
 MODULE_USER_AGENT = 'terminology.releases/'
 HELPER_USER_AGENT = 'terminology-releases-itest-helper'
@@ -207,6 +206,16 @@ class PendingRun:
         self.expect_failure = expect_failure
         self.extra_secrets = extra_secrets
 
+    def collect(self, stdout, stderr):
+        """The PlaybookRun of the ended process (however it ended), scanned for secrets; nothing else judged."""
+        log = self.paths['log'].read_text(encoding='utf-8', errors='replace') if self.paths['log'].exists() else ''
+        results_text = (self.paths['results'].read_text(encoding='utf-8', errors='replace')
+                        if self.paths['results'].exists() else '')
+        results = [json.loads(line) for line in results_text.splitlines() if line.strip()]
+        run = PlaybookRun(self.process.returncode, stdout, stderr, log, results, self.paths['dir'])
+        self.runner.scan_for_secrets(run, results_text, self.extra_secrets)
+        return run
+
     def wait(self):
         try:
             stdout, stderr = self.process.communicate(timeout=PLAYBOOK_TIMEOUT)
@@ -214,13 +223,8 @@ class PendingRun:
             self.process.kill()
             stdout, stderr = self.process.communicate()
             pytest.fail('ansible-playbook did not finish within %d s:\n%s' % (PLAYBOOK_TIMEOUT, stdout[-6000:]))
-        log = self.paths['log'].read_text(encoding='utf-8', errors='replace') if self.paths['log'].exists() else ''
-        results_text = (self.paths['results'].read_text(encoding='utf-8', errors='replace')
-                        if self.paths['results'].exists() else '')
-        results = [json.loads(line) for line in results_text.splitlines() if line.strip()]
-        run = PlaybookRun(self.process.returncode, stdout, stderr, log, results, self.paths['dir'])
-        self.runner.scan_for_secrets(run, results_text, self.extra_secrets)
-        failed = [entry for entry in results if entry['status'] in ('failed', 'unreachable')]
+        run = self.collect(stdout, stderr)
+        failed = [entry for entry in run.results if entry['status'] in ('failed', 'unreachable')]
         if self.expect_failure:
             assert failed, 'a task was expected to fail:\n' + run.describe()
             if not all(entry.get('ignore_errors') for entry in failed):
@@ -245,22 +249,10 @@ class Runner:
         self.count = 0
         self.playbook_bin = str(Path(sys.executable).parent / 'ansible-playbook')
 
-    def env(self, run_dir, results, log, extra):
-        env = dict((name, os.environ[name]) for name in ('PATH', 'HOME', 'LANG') if name in os.environ)
+    def env(self, run_dir, extra):
+        env = ansible_env(self.collections, run_dir)
         env.update({
-            'ANSIBLE_COLLECTIONS_PATH': self.collections,
-            'ANSIBLE_COLLECTIONS_SCAN_SYS_PATH': 'false',
-            'ANSIBLE_LOCALHOST_WARNING': 'false',
             'ANSIBLE_INVENTORY_UNPARSED_WARNING': 'false',
-            'ANSIBLE_NOCOLOR': '1',
-            'ANSIBLE_FORCE_COLOR': '0',
-            'ANSIBLE_RETRY_FILES_ENABLED': 'false',
-            'ANSIBLE_LOG_PATH': str(log),
-            'ANSIBLE_LOCAL_TEMP': str(run_dir / 'local-tmp'),
-            'ANSIBLE_REMOTE_TEMP': str(run_dir / 'remote-tmp'),
-            'ANSIBLE_CALLBACK_PLUGINS': str(CALLBACK_DIR),
-            'ANSIBLE_CALLBACKS_ENABLED': 'result_log',
-            'TERMINOLOGY_RELEASES_RESULT_LOG': str(results),
             'PYTHONDONTWRITEBYTECODE': '1',  # no __pycache__ beside the callback plugin
         })
         for name, value in (extra or {}).items():
@@ -290,7 +282,7 @@ class Runner:
         if diff:
             cmd.append('--diff')
         process = subprocess.Popen(  # pylint: disable=consider-using-with
-            cmd, cwd=str(run_dir), env=self.env(run_dir, paths['results'], paths['log'], env),
+            cmd, cwd=str(run_dir), env=self.env(run_dir, env),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors='replace',
             preexec_fn=preexec_fn, start_new_session=start_new_session)  # pylint: disable=subprocess-popen-preexec-fn
         return PendingRun(self, process, paths, expect_failure, list(secrets))
@@ -300,17 +292,7 @@ class Runner:
 
     def scan_for_secrets(self, run, results_text, extra_secrets=()):
         """No form of the API key (or of another secret the test used) anywhere the run left a trace."""
-        forms = []
-        for secret in [API_KEY] + list(extra_secrets):
-            forms.extend(secret_forms(secret))
-        places = {'stdout': run.stdout, 'stderr': run.stderr, 'ansible log': run.log, 'callback results': results_text}
-        hits = ['%s contains %r' % (place, form) for place, text in places.items() for form in forms if form in text]
-        for path in sorted(self.workspace.rglob('*')):
-            hits.extend('file name %s contains %r' % (path, form) for form in forms if form in path.name)
-            if path.is_file() and not path.is_symlink():
-                data = path.read_bytes()
-                hits.extend('%s contains %r' % (path, form) for form in forms if form.encode() in data)
-        assert not hits, 'secret leaked:\n' + '\n'.join(hits) + '\n' + run.describe()
+        assert_no_secrets(self.workspace, run, results_text, [API_KEY] + list(extra_secrets))
 
 
 @pytest.fixture
@@ -337,15 +319,6 @@ def dest(workspace):
     return path
 
 
-def _options(defaults, options):
-    for name, value in options.items():
-        if value is OMIT:
-            defaults.pop(name, None)
-        else:
-            defaults[name] = value
-    return defaults
-
-
 @pytest.fixture
 def fetch_task(sandbox, dest):
     """fetch_task(name='fetch', **options): a trud_release_fetch task against the sandbox (OMIT drops an option)."""
@@ -360,7 +333,7 @@ def fetch_task(sandbox, dest):
             'timeout': 10,
             'retries': 1,
         }
-        return {'name': name, FETCH: _options(args, options)}
+        return {'name': name, FETCH: with_options(args, options)}
     return build
 
 
@@ -370,5 +343,5 @@ def info_task(sandbox):
     def build(name='info', **options):
         args = {'api_key': '{{ trud_api_key }}', 'base_url': sandbox.trud_base_url, 'item': 101, 'timeout': 10,
                 'retries': 1}
-        return {'name': name, INFO: _options(args, options)}
+        return {'name': name, INFO: with_options(args, options)}
     return build

@@ -25,11 +25,10 @@ import shutil
 import subprocess
 import urllib.request
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 
-from trud_itest import API_KEY, FETCH, sha256_file, tree
+from trud_itest import FETCH, sha256_file, tree
 
 OUTCOMES_ENV = 'TERMINOLOGY_RELEASES_HARDENING_OUTCOMES'
 ITEM = 101  # its newest release: 3,000,017 bytes
@@ -99,10 +98,6 @@ def short(text, limit=110):
     return text if len(text) <= limit else text[:limit - 3] + '...'
 
 
-class Refused(AssertionError):
-    """The run failed in a way the scenario expected; carries the evidence."""
-
-
 class Hardening:
     """One scenario's view of the runner and the sandbox, with the judges."""
 
@@ -131,16 +126,6 @@ class Hardening:
 
     def run(self, tasks, **kwargs):
         return self.start(tasks, **kwargs).wait()
-
-    def scan_killed_run(self, pending, stdout, stderr):
-        """The secret scan for a run that was killed (PendingRun.wait() would judge it as a failed playbook)."""
-        # Imported here: conftest imports this module.
-        from conftest import PlaybookRun  # pylint: disable=import-outside-toplevel
-        paths = pending.paths
-        log = paths['log'].read_text(encoding='utf-8', errors='replace') if paths['log'].exists() else ''
-        results = paths['results'].read_text(encoding='utf-8', errors='replace') if paths['results'].exists() else ''
-        run = PlaybookRun(pending.process.returncode, stdout, stderr, log, [], paths['dir'])
-        self.runner.scan_for_secrets(run, results, pending.extra_secrets)
 
     # --- destinations -----------------------------------------------------------------------------
 
@@ -206,9 +191,6 @@ class Hardening:
         with open(self.good['path'], 'rb') as handle:
             assert handle.read(len(data)) == data, 'the kept partial is not a prefix of the real file'
 
-    def archive_gets(self):
-        return self.sandbox.wait_for_archive_gets(0)
-
     def resumes(self, dest, kept_bytes):
         """The next run (no fault) resumes the partial: one GET from exactly where it ended, a correct file."""
         self.sandbox.clear_faults()
@@ -257,7 +239,3 @@ def read_only(path):
         yield 'a read-only bind mount'
     finally:
         subprocess.run(['umount', str(path)], capture_output=True, check=False)
-
-
-def listing_url(sandbox, item=ITEM):
-    return '%s/keys/%s/items/%s/releases' % (sandbox.trud_base_url, quote(API_KEY, safe=''), item)

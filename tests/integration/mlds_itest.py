@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from trud_itest import OMIT
+from trud_itest import with_options
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SANDBOX_CONTROL = REPO_ROOT / 'tests' / 'sandbox' / 'control.py'
@@ -150,15 +150,6 @@ class MldsSandbox:
         return self.sandbox.mlds_state()['notifications']
 
 
-def _options(defaults, options):
-    for name, value in options.items():
-        if value is OMIT:
-            defaults.pop(name, None)
-        else:
-            defaults[name] = value
-    return defaults
-
-
 class Mlds:
     """Builds MLDS module tasks and runs playbooks through conftest's runner, always scanning for every password."""
 
@@ -179,7 +170,7 @@ class Mlds:
         if user:
             args['username'] = '{{ mlds_users.%s.username }}' % user
             args['password'] = '{{ mlds_users.%s.password }}' % user
-        return {'name': title, COLLECTION + module: _options(args, options)}
+        return {'name': title, COLLECTION + module: with_options(args, options)}
 
     def run(self, tasks, extra_vars=None, secrets=(), allow_warnings=False, **kwargs):
         """Run a playbook (conftest's runner: -vvvv, result log, secret scan for every MLDS password).

@@ -359,8 +359,7 @@ def killed(h):
     # Ansible's workers start their own sessions, so the module is not in the playbook's process group: kill
     # the whole tree, module first, as an OOM killer or a power cut would stop it.
     killed_pids = kill_tree(pending.process.pid)
-    stdout, stderr = pending.process.communicate(timeout=60)
-    h.scan_killed_run(pending, stdout, stderr)
+    pending.collect(*pending.process.communicate(timeout=60))  # the killed run is scanned for secrets too
     assert len(killed_pids) >= 2, 'only %s killed' % killed_pids
     # The sandbox logs the stalled request once its stall ends: wait for it, so that it cannot land in the log
     # of the next run.

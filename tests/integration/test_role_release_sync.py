@@ -23,10 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from trud_itest import API_KEY, secret_forms, sha256_file
+from trud_itest import API_KEY, ansible_env, assert_no_secrets, sha256_file
 
-INTEGRATION_DIR = Path(__file__).resolve().parent
-CALLBACK_DIR = INTEGRATION_DIR / 'plugins' / 'callback'
 ROLE = 'terminology.releases.release_sync'
 HOSTS = ['host%d' % number for number in range(1, 6)]
 PLAYBOOK_TIMEOUT = 300
@@ -127,23 +125,8 @@ class RoleRunner:
         (run_dir / 'vars.json').write_text(json.dumps(merged), encoding='utf-8')
 
     def env(self, run_dir):
-        env = dict((name, os.environ[name]) for name in ('PATH', 'HOME', 'LANG') if name in os.environ)
-        env.update({
-            'ANSIBLE_COLLECTIONS_PATH': self.collections,
-            'ANSIBLE_COLLECTIONS_SCAN_SYS_PATH': 'false',
-            'ANSIBLE_LOCALHOST_WARNING': 'false',
-            'ANSIBLE_NOCOLOR': '1',
-            'ANSIBLE_FORCE_COLOR': '0',
-            'ANSIBLE_RETRY_FILES_ENABLED': 'false',
-            'ANSIBLE_PIPELINING': 'true',
-            'ANSIBLE_FORKS': '5',
-            'ANSIBLE_LOG_PATH': str(run_dir / 'ansible.log'),
-            'ANSIBLE_LOCAL_TEMP': str(run_dir / 'local-tmp'),
-            'ANSIBLE_REMOTE_TEMP': str(run_dir / 'remote-tmp'),
-            'ANSIBLE_CALLBACK_PLUGINS': str(CALLBACK_DIR),
-            'ANSIBLE_CALLBACKS_ENABLED': 'result_log',
-            'TERMINOLOGY_RELEASES_RESULT_LOG': str(run_dir / 'results.jsonl'),
-        })
+        env = ansible_env(self.collections, run_dir)
+        env.update({'ANSIBLE_PIPELINING': 'true', 'ANSIBLE_FORKS': '5'})
         return env
 
     def run(self, releases, variables=None, check=False, expect_failure=False, secrets=()):
@@ -176,17 +159,7 @@ class RoleRunner:
 
     def scan_for_secrets(self, run, results_text, extra_secrets=()):
         """No form of a secret in the output, the log, the results, or any file name or file of the workspace."""
-        forms = []
-        for secret in (API_KEY,) + tuple(extra_secrets):
-            forms.extend(secret_forms(secret))
-        places = {'stdout': run.stdout, 'stderr': run.stderr, 'ansible log': run.log, 'callback results': results_text}
-        hits = ['%s contains %r' % (place, form) for place, text in places.items() for form in forms if form in text]
-        for path in sorted(self.workspace.rglob('*')):
-            hits.extend('file name %s contains %r' % (path, form) for form in forms if form in path.name)
-            if path.is_file() and not path.is_symlink():
-                data = path.read_bytes()
-                hits.extend('%s contains %r' % (path, form) for form in forms if form.encode() in data)
-        assert not hits, 'secret leaked:\n' + '\n'.join(hits) + '\n' + run.describe()
+        assert_no_secrets(self.workspace, run, results_text, (API_KEY,) + tuple(extra_secrets))
 
 
 @pytest.fixture

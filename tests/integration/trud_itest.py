@@ -68,3 +68,53 @@ def names(path):
 def ignoring_errors(task):
     """The task with ignore_errors, so that several failures can be checked in one playbook run."""
     return dict(task, ignore_errors=True)
+
+
+def with_options(defaults, options):
+    """The task arguments `defaults` updated with `options`; an option given as OMIT removes that argument."""
+    for name, value in options.items():
+        if value is OMIT:
+            defaults.pop(name, None)
+        else:
+            defaults[name] = value
+    return defaults
+
+
+CALLBACK_DIR = Path(__file__).resolve().parent / 'plugins' / 'callback'
+
+
+def ansible_env(collections, run_dir):
+    """The environment of an ansible-playbook run under test: only PATH, HOME and LANG from outside, the collection
+    under test, no colour, its log, temporary directories and result log (the result_log callback) in run_dir."""
+    env = dict((name, os.environ[name]) for name in ('PATH', 'HOME', 'LANG') if name in os.environ)
+    env.update({
+        'ANSIBLE_COLLECTIONS_PATH': collections,
+        'ANSIBLE_COLLECTIONS_SCAN_SYS_PATH': 'false',
+        'ANSIBLE_LOCALHOST_WARNING': 'false',
+        'ANSIBLE_NOCOLOR': '1',
+        'ANSIBLE_FORCE_COLOR': '0',
+        'ANSIBLE_RETRY_FILES_ENABLED': 'false',
+        'ANSIBLE_LOG_PATH': str(Path(run_dir) / 'ansible.log'),
+        'ANSIBLE_LOCAL_TEMP': str(Path(run_dir) / 'local-tmp'),
+        'ANSIBLE_REMOTE_TEMP': str(Path(run_dir) / 'remote-tmp'),
+        'ANSIBLE_CALLBACK_PLUGINS': str(CALLBACK_DIR),
+        'ANSIBLE_CALLBACKS_ENABLED': 'result_log',
+        'TERMINOLOGY_RELEASES_RESULT_LOG': str(Path(run_dir) / 'results.jsonl'),
+    })
+    return env
+
+
+def assert_no_secrets(workspace, run, results_text, secrets):
+    """No form of any secret in the run's stdout, stderr, Ansible log or callback results, nor in the name or the
+    content of any file under workspace."""
+    forms = []
+    for secret in secrets:
+        forms.extend(secret_forms(secret))
+    places = {'stdout': run.stdout, 'stderr': run.stderr, 'ansible log': run.log, 'callback results': results_text}
+    hits = ['%s contains %r' % (place, form) for place, text in places.items() for form in forms if form in text]
+    for path in sorted(Path(workspace).rglob('*')):
+        hits.extend('file name %s contains %r' % (path, form) for form in forms if form in path.name)
+        if path.is_file() and not path.is_symlink():
+            data = path.read_bytes()
+            hits.extend('%s contains %r' % (path, form) for form in forms if form.encode() in data)
+    assert not hits, 'secret leaked:\n' + '\n'.join(hits) + '\n' + run.describe()
