@@ -8,7 +8,7 @@ from __future__ import annotations
 
 class ModuleDocFragment:
 
-    # Connection options shared by every mlds_* module.
+    # Service options shared by every mlds_* module (the connection fragment has TLS, timeout and retries).
     DOCUMENTATION = r'''
 options:
   url:
@@ -31,32 +31,15 @@ options:
       - The modules remove it, and the Basic C(Authorization) value built from it, from every result,
         warning, error and diff, whatever the verbosity.
       - If not set, the value of the E(MLDS_PASSWORD) environment variable is used.
+      - O(username) and O(password) go together.
     type: str
-  validate_certs:
-    description:
-      - Whether to verify the server's TLS certificate. Turning this off is insecure and gives a warning.
-    type: bool
-    default: true
-  ca_path:
-    description:
-      - A PEM file of CA certificates to trust for the server's certificate instead of the system store.
-    type: path
-  timeout:
-    description:
-      - Seconds to wait for a connection or for the next bytes of an answer (not for a whole download).
-    type: float
-    default: 60
-  retries:
-    description:
-      - How many times to retry a GET, PUT or DELETE after a connection error, a timeout, or an HTTP 408,
-        429 or 5xx answer other than 500 (for example 502, 503 or 504 from a proxy), with exponential backoff
-        that honours C(Retry-After). POST requests (creates, licence uploads, notifications, archive flags) are
-        never retried.
-      - MLDS reports permission failures as HTTP 500, so a 500 is retried only once, and only for reads;
-        a 500 to a PUT, a DELETE or a download fails at once with an explanation.
-    type: int
-    default: 3
 notes:
+  - Every option of this page that is not specific to the module (O(url), O(username), O(password),
+    O(validate_certs), O(ca_path), O(timeout), O(retries)) can be set once for all MLDS tasks in C(module_defaults)
+    for C(group/terminology.releases.mlds).
+  - MLDS retries differ from the general rule of O(retries). POST requests (creates, licence uploads, notifications,
+    archive flags) are never retried. MLDS reports permission failures as HTTP 500, so a 500 is retried only once,
+    and only for reads; a 500 to a PUT, a DELETE or a download fails at once with an explanation.
   - Written against MLDS 5.2 as it behaves, which differs from its 2015 public API document. Creates answer
     200, package and version updates replace whole field lists (the modules read, merge the options you set,
     and write the whole object back), and release versions carry a C(releaseType) string.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 class ModuleDocFragment:
 
-    # Connection options shared by every trud_* module.
+    # Service options shared by every trud_* module (the connection fragment has TLS, timeout and retries).
     DOCUMENTATION = r'''
 options:
   api_key:
@@ -16,9 +16,9 @@ options:
       - Your TRUD API key, from your TRUD account page.
       - TRUD puts the key in the path of every URL, and in some of its error messages. The modules
         remove it from every result, warning, error and diff, whatever the verbosity.
-      - If not set, the value of the E(TRUD_API_KEY) environment variable is used.
+      - Required. If not set, the value of the E(TRUD_API_KEY) environment variable is used (in the
+        environment the module runs in).
     type: str
-    required: true
   base_url:
     description:
       - Base URL of the TRUD release API, up to and including C(/api/v1).
@@ -32,27 +32,29 @@ options:
       - Your TRUD account must be subscribed to the item.
     type: int
     required: true
-  validate_certs:
+  trusted_fingerprints:
     description:
-      - Whether to verify the server's TLS certificate. Turning this off is insecure and gives a warning.
+      - Fingerprints of OpenPGP keys whose signature over TRUD's checksum file is accepted. A signature by
+        the signing subkey or by its primary key counts.
+      - The public key file is downloaded from TRUD with the release, so it proves nothing by itself.
+        Trust comes only from this list.
+      - Defaults to TRUD's signing key, C(71ED5964BAE53E83556320A42BE59DADEE84BEB0).
+      - Used by M(terminology.releases.trud_release_fetch); every module of the group accepts it so that it
+        can be set once in C(module_defaults) for C(group/terminology.releases.trud).
+    type: list
+    elements: str
+  maintenance_window_warning:
+    description:
+      - TRUD asks automation to run on weekdays 09:00-18:00 or at 00:00-06:00 UK time, to avoid
+        planned maintenance. Warn when an archive download starts outside those hours.
+      - Used by M(terminology.releases.trud_release_fetch); every module of the group accepts it so that it
+        can be set once in C(module_defaults) for C(group/terminology.releases.trud).
     type: bool
     default: true
-  ca_path:
-    description:
-      - A PEM file of CA certificates to trust for the server's certificate instead of the system store.
-    type: path
-  timeout:
-    description:
-      - Seconds to wait for a connection or for the next bytes of an answer (not for a whole download).
-    type: float
-    default: 60
-  retries:
-    description:
-      - How many times to retry after a connection error, a timeout, or an HTTP 408, 429 or 5xx answer,
-        with exponential backoff that honours C(Retry-After). Other errors are not retried.
-      - Downloads resume from the last byte received on each retry.
-    type: int
-    default: 3
+notes:
+  - Options that can be set once for all TRUD tasks in C(module_defaults) for C(group/terminology.releases.trud)
+    without breaking any module of the group are O(api_key), O(base_url), O(trusted_fingerprints),
+    O(maintenance_window_warning), O(validate_certs), O(ca_path), O(timeout) and O(retries).
 '''
 
     # Which release of the item; the fetch and the info module share these.

@@ -3,60 +3,106 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Argument specs shared by modules, kept beside the doc fragments that describe them.
+"""Argument specs that carry their constraints, kept beside the doc fragments that describe them.
+
+Each spec function mirrors one doc fragment. An ArgumentSpec holds the options with their constraints
+(mutually_exclusive, required_together) and the options that are required but may also come from module_defaults
+or the environment, so that a missing one names every place it can be set.
 
 PRIVATE to this collection: it may change without notice.
 """
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.basic import AnsibleModule, env_fallback
 
-from ansible_collections.terminology.releases.plugins.module_utils._mlds import DEFAULT_URL as MLDS_DEFAULT_URL
-from ansible_collections.terminology.releases.plugins.module_utils._trud import DEFAULT_BASE_URL
+TRUD_DEFAULT_BASE_URL = 'https://isd.digital.nhs.uk/trud/api/v1'
+MLDS_DEFAULT_URL = 'https://mlds.ihtsdotools.org'
+CONSTRAINTS = ('mutually_exclusive', 'required_together', 'required_one_of', 'required_if', 'required_by')
+
+
+class ArgumentSpec:
+    """Options plus their constraints; merge() combines specs, create_module() builds the AnsibleModule."""
+
+    def __init__(self, argument_spec=None, required_hints=None, **constraints):
+        unknown = set(constraints) - set(CONSTRAINTS)
+        if unknown:
+            raise TypeError('unknown constraints: %s' % ', '.join(sorted(unknown)))
+        self.argument_spec = dict(argument_spec or {})
+        self.constraints = dict((name, list(constraints.get(name) or [])) for name in CONSTRAINTS)
+        # option -> where else it can be set; checked after the module is built (see create_module)
+        self.required_hints = dict(required_hints or {})
+
+    def merge(self, *others):
+        for other in others:
+            self.argument_spec.update(other.argument_spec)
+            for name in CONSTRAINTS:
+                self.constraints[name].extend(other.constraints[name])
+            self.required_hints.update(other.required_hints)
+        return self
+
+    def update_options(self, **options):
+        self.argument_spec.update(options)
+        return self
+
+    def create_module(self, **kwargs):
+        constraints = dict((name, value) for name, value in self.constraints.items() if value)
+        module = AnsibleModule(argument_spec=self.argument_spec, **dict(constraints, **kwargs))
+        missing = [option for option in sorted(self.required_hints) if module.params.get(option) in (None, '')]
+        if missing:
+            module.fail_json(msg=' '.join('%s is required: %s.' % (option, self.required_hints[option])
+                                          for option in missing))
+        return module
 
 
 def connection_spec():
-    """validate_certs, ca_path, timeout, retries: the same for every service."""
-    return dict(
+    """doc fragment terminology.releases.connection: the same for every service."""
+    return ArgumentSpec(dict(
         validate_certs=dict(type='bool', default=True),
         ca_path=dict(type='path'),
         timeout=dict(type='float', default=60),
         retries=dict(type='int', default=3),
+    ))
+
+
+def trud_spec(*specs, **options):
+    """doc fragments terminology.releases.trud and terminology.releases.connection: every option a user may set
+    once for group/terminology.releases.trud is accepted by every trud_* module, used or not."""
+    spec = ArgumentSpec(
+        dict(
+            api_key=dict(type='str', no_log=True, fallback=(env_fallback, ['TRUD_API_KEY'])),
+            base_url=dict(type='str', default=TRUD_DEFAULT_BASE_URL, fallback=(env_fallback, ['TRUD_BASE_URL'])),
+            item=dict(type='int', required=True),
+            trusted_fingerprints=dict(type='list', elements='str'),
+            maintenance_window_warning=dict(type='bool', default=True),
+        ),
+        required_hints=dict(api_key='set the api_key option (for example once for all TRUD tasks in module_defaults '
+                                    'for group/terminology.releases.trud, from Ansible Vault), or the TRUD_API_KEY '
+                                    'environment variable where the module runs'),
     )
+    return spec.merge(connection_spec(), *specs).update_options(**options)
 
 
-def trud_spec(**extra):
-    """doc fragment terminology.releases.trud"""
-    spec = dict(
-        api_key=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['TRUD_API_KEY'])),
-        base_url=dict(type='str', default=DEFAULT_BASE_URL, fallback=(env_fallback, ['TRUD_BASE_URL'])),
-        item=dict(type='int', required=True),
-    )
-    spec.update(connection_spec())
-    spec.update(extra)
-    return spec
-
-
-def selection_spec():
+def trud_selection_spec():
     """doc fragment terminology.releases.trud.selection"""
-    return dict(
-        release_id=dict(type='str'),
-        release_name=dict(type='str'),
-        release_date=dict(type='str'),
+    return ArgumentSpec(
+        dict(
+            release_id=dict(type='str'),
+            release_name=dict(type='str'),
+            release_date=dict(type='str'),
+        ),
+        mutually_exclusive=[('release_id', 'release_name', 'release_date')],
     )
 
 
-SELECTION_EXCLUSIVE = [('release_id', 'release_name', 'release_date')]
-
-
-def mlds_spec(**extra):
-    """doc fragment terminology.releases.mlds"""
-    spec = dict(
-        url=dict(type='str', default=MLDS_DEFAULT_URL, fallback=(env_fallback, ['MLDS_URL'])),
-        username=dict(type='str', fallback=(env_fallback, ['MLDS_USERNAME'])),
-        password=dict(type='str', no_log=True, fallback=(env_fallback, ['MLDS_PASSWORD'])),
+def mlds_spec(*specs, **options):
+    """doc fragments terminology.releases.mlds and terminology.releases.connection"""
+    spec = ArgumentSpec(
+        dict(
+            url=dict(type='str', default=MLDS_DEFAULT_URL, fallback=(env_fallback, ['MLDS_URL'])),
+            username=dict(type='str', fallback=(env_fallback, ['MLDS_USERNAME'])),
+            password=dict(type='str', no_log=True, fallback=(env_fallback, ['MLDS_PASSWORD'])),
+        ),
+        required_together=[('username', 'password')],
     )
-    spec.update(connection_spec())
-    spec.update(extra)
-    return spec
+    return spec.merge(connection_spec(), *specs).update_options(**options)

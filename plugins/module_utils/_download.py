@@ -3,7 +3,12 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Streamed single-pass download: hashes while writing, size check, resume, lock, atomic move, verified record.
+"""The one verified-fetch lifecycle, and the download engine under it.
+
+verified_fetch() is what every fetch module calls with a FetchRequest: inspect the destination and its record ->
+predict (check mode) or lock -> download / resume / verify -> place -> file attributes -> record -> one result
+with before/after for --diff. fetch_to() is the engine: a streamed single pass that hashes while it writes a
+partial file, checks the size, resumes with Range, and renames the verified file into place.
 
 PRIVATE to this collection: it may change without notice.
 
@@ -15,15 +20,16 @@ Files kept beside a destination file NAME:
 
 from __future__ import annotations
 
+import collections
 import contextlib
-import errno
-import fcntl
 import hashlib
 import json
 import os
 import time
 
-from ansible_collections.terminology.releases.plugins.module_utils._hashing import ParallelHashers
+from ansible_collections.terminology.releases.plugins.module_utils import _fs
+from ansible_collections.terminology.releases.plugins.module_utils._errors import ReleasesError
+from ansible_collections.terminology.releases.plugins.module_utils._hashing import CHUNK_SIZE, ParallelHashers, hash_file
 from ansible_collections.terminology.releases.plugins.module_utils._http import (
     TlsError,
     TransportError,
@@ -32,18 +38,12 @@ from ansible_collections.terminology.releases.plugins.module_utils._http import 
     transient_exceptions,
 )
 
-CHUNK_SIZE = 1024 * 1024
 RECORD_VERSION = 1
-# Write errors that mean no room: a full disk, a quota, a file size limit (shared with _unpack).
-DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+RECORD_MODE = 0o644
 
 
-class DownloadError(Exception):
+class DownloadError(ReleasesError):
     """The download could not be completed; the destination is untouched."""
-
-    def __init__(self, message, status=None):
-        super().__init__(message)
-        self.status = status
 
 
 class DiskFullError(DownloadError):
@@ -102,26 +102,9 @@ def _stale_partials(dest, keep):
             and '.' not in entry[len(prefix):-len(suffix)] and os.path.join(directory, entry) != keep]
 
 
-@contextlib.contextmanager
-def directory_lock(directory, timeout=3600.0, poll=0.2, error=DownloadError):
-    """Serialise runs that write into one directory (flock on the directory itself: no lock file is left).
-
-    After `timeout` seconds of waiting, raise `error` (the caller's own error class)."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise error('Another run has held the lock on %s for more than %g seconds.'
-                                % (directory, timeout)) from None
-                time.sleep(poll)
-        yield
-    finally:
-        os.close(fd)  # closing the descriptor releases the lock
+def directory_lock(directory, timeout=3600.0, poll=0.2):
+    """Serialise runs that write into one directory; waiting too long is a DownloadError."""
+    return _fs.directory_lock(directory, timeout, poll, error=DownloadError)
 
 
 def read_record(dest):
@@ -147,14 +130,7 @@ def write_record(dest, target, digests, extra=None):
         'verified_at': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
     }
     record.update(extra or {})
-    path = record_path(dest)
-    temp = path + '.tmp'
-    with open(temp, 'w', encoding='utf-8') as handle:
-        json.dump(record, handle, sort_keys=True)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(temp, 0o644)
-    os.replace(temp, path)
+    _fs.atomic_write(record_path(dest), json.dumps(record, sort_keys=True).encode('utf-8'), RECORD_MODE)
     return record
 
 
@@ -175,33 +151,24 @@ def record_vouches(record, dest, target):
     return all(recorded.get(algorithm) == value for algorithm, value in target.digests.items())
 
 
-def hash_file(path, algorithms):
-    hashers = dict((algorithm, hashlib.new(algorithm)) for algorithm in algorithms)
-    size = 0
-    with open(path, 'rb') as handle, ParallelHashers(hashers.values()) as parallel:
-        for block in iter(lambda: handle.read(CHUNK_SIZE), b''):
-            size += len(block)
-            parallel.update(block)
-    return size, dict((algorithm, hasher.hexdigest()) for algorithm, hasher in hashers.items())
+# state: 'absent', 'verified' (the record vouches), 'matches' (re-hashed, matches; the record needs writing) or
+# 'differs'. record: the verification record read on the way (None when there is none).
+Inspection = collections.namedtuple('Inspection', 'state digests bytes_read record')
 
 
 def inspect(dest, target, algorithms, rehash=False):
-    """The state of an existing destination file, reading it only when the record cannot vouch for it.
-
-    Returns (state, digests, bytes_read) with state 'absent', 'verified' (record current),
-    'matches' (re-hashed, matches the target; the record needs writing) or 'differs'.
-    """
+    """The state of an existing destination file, reading it only when the record cannot vouch for it."""
     if not os.path.lexists(dest):
-        return 'absent', {}, 0
+        return Inspection('absent', {}, 0, None)
     if not os.path.isfile(dest) or os.path.islink(dest):
         raise DownloadError('%s exists and is not a regular file; refusing to replace it.' % dest)
     record = read_record(dest)
     if not rehash and record_vouches(record, dest, target):
-        return 'verified', dict(record.get('digests') or {}), 0
+        return Inspection('verified', dict(record.get('digests') or {}), 0, record)
     wanted = sorted(set(algorithms) | set(target.digests))
     size, digests = hash_file(dest, wanted)
     state = 'differs' if target.mismatches(size, digests) else 'matches'
-    return state, digests, size
+    return Inspection(state, digests, size, record)
 
 
 class StreamResult:
@@ -358,7 +325,7 @@ class Downloader:
                     raise VerificationError('The server sent more bytes than the %d advertised; the download was '
                                             'discarded.' % size)
                 try:
-                    write_all(fd, block)
+                    _fs.write_all(fd, block)
                 except OSError as exc:
                     raise _write_error(exc) from None
                 parallel.update(block)
@@ -374,16 +341,8 @@ def _kept(have, size, partial):
     return '%d of %d bytes are kept in %s for the next run to resume' % (have, size, partial)
 
 
-def write_all(fd, data):
-    """os.write until every byte is written (a write may take only part)."""
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
 def _write_error(exc):
-    if exc.errno in DISK_FULL_ERRNOS:
+    if exc.errno in _fs.DISK_FULL_ERRNOS:
         return DiskFullError('No space left to write the download (%s); the partial file was removed.' % exc.strerror)
     return DownloadError('Cannot write the download: %s.' % exc.strerror)
 
@@ -399,36 +358,6 @@ def _remove_if_empty(path):
             os.unlink(path)
 
 
-def install(partial, dest, mode=None):
-    """fsync'd partial becomes dest atomically; the directory entry is made durable too."""
-    if mode is not None:
-        os.chmod(partial, mode)
-    os.replace(partial, dest)
-    directory = os.path.dirname(dest) or '.'
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-def default_file_mode():
-    """What a newly created file would get under the current umask."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def free_bytes(directory):
-    """Bytes an unprivileged writer may still use on directory's filesystem; None when statvfs cannot tell (the
-    writes themselves will then)."""
-    try:
-        info = os.statvfs(directory)
-    except OSError:
-        return None
-    return info.f_bavail * info.f_frsize
-
-
 def _check_free_space(partial, size):
     """Refuse before the first byte when the file cannot fit: an absurd advertised size, or a full disk, fails
     at once with the numbers instead of after a long download (the partial already there counts as written)."""
@@ -437,7 +366,7 @@ def _check_free_space(partial, size):
     except OSError:
         have = 0
     directory = os.path.dirname(partial) or '.'
-    free = free_bytes(directory)
+    free = _fs.free_bytes(directory)
     if free is not None and size - have > free:
         raise DiskFullError('The release is %d bytes; %d more are needed but only %d are free in %s. Nothing was '
                             'downloaded.' % (size, size - have, free, directory))
@@ -476,7 +405,7 @@ def fetch_to(http, url, dest, target, algorithms, describe_status=None):
             raise
         problems = target.mismatches(result.size, result.digests)
         if not problems:
-            install(partial, dest, default_file_mode())
+            _fs.install(partial, dest, _fs.default_file_mode())
             return result
         with contextlib.suppress(OSError):
             os.unlink(partial)
@@ -486,3 +415,97 @@ def fetch_to(http, url, dest, target, algorithms, describe_status=None):
         raise VerificationError('The downloaded file failed verification (%s); it was discarded and %s was not '
                                 'touched.' % ('; '.join(problems), dest))
     raise AssertionError('unreachable')
+
+
+# ---- the lifecycle every fetch module runs ---------------------------------------------------------------------
+
+class FetchRequest:
+    """What a fetch module asks for: a verified file in a directory, and how to get it.
+
+    url: where the bytes come from (never shown: it may carry a key). algorithms: digests to compute while
+    downloading. report: digests returned in the result; shown: digests (and identity_key, a key of
+    target.identity) shown in the --diff before/after. record_extra: more facts for the verification record.
+    before_download(): called just before the archive is requested (warnings). side_files(write): keeps small files
+    beside the archive inside the lock; returns (result fields, changed); write=False only predicts the change.
+    """
+
+    def __init__(self, dest_dir, target, url, algorithms, http, describe_status=None, report=('sha256',),
+                 shown=('sha256',), identity_key=None, record_extra=None, before_download=None, side_files=None):
+        self.dest_dir = dest_dir
+        self.dest = os.path.join(dest_dir, target.name)
+        self.target = target
+        self.url = url
+        self.algorithms = list(algorithms)
+        self.http = http
+        self.describe_status = describe_status
+        self.report = report
+        self.shown = shown
+        self.identity_key = identity_key
+        self.record_extra = record_extra or {}
+        self.before_download = before_download
+        self.side_files = side_files or (lambda write: ({}, False))
+
+
+def verified_fetch(module, request):
+    """Run the lifecycle for a module with the options force, rehash, lock_timeout and the file attributes.
+
+    Returns the result: changed, downloaded, bytes_transferred, bytes_resumed, path, size, the reported digests,
+    the side files' fields, and diff (before/after, file attributes included) when the task runs with --diff."""
+    params = module.params
+    if module.check_mode:
+        outcome = _plan(request, params, download=False)
+        fields, side_changed = request.side_files(False)
+    else:
+        with directory_lock(request.dest_dir, params['lock_timeout']):
+            outcome = _plan(request, params, download=True)
+            fields, side_changed = request.side_files(True)
+    before = outcome.pop('before')
+    outcome.update(fields)
+    diff = {'before': before, 'after': _identity(request, True, outcome['size'], outcome, request.target.identity),
+            'before_header': request.dest, 'after_header': request.dest}
+    changed = outcome['changed'] or side_changed
+    if os.path.exists(request.dest):  # not in check mode before a first download
+        # set_fs_attributes_if_different adds mode/owner/group before and after to the diff it is given.
+        file_args = module.load_file_common_arguments(params, path=request.dest)
+        changed = module.set_fs_attributes_if_different(file_args, changed, diff=diff)
+    outcome.update(changed=changed, path=request.dest)
+    if module._diff:
+        outcome['diff'] = diff
+    return outcome
+
+
+def _identity(request, exists, size, digests, identity):
+    """What --diff shows of the destination file."""
+    shown = {'path': request.dest, 'exists': exists, 'size': size if exists else None}
+    shown.update((algorithm, digests.get(algorithm) if exists else None) for algorithm in request.shown)
+    if request.identity_key:
+        shown[request.identity_key] = (identity or {}).get(request.identity_key) if exists else None
+    return shown
+
+
+def _plan(request, params, download):
+    """Inspect the destination; then predict (download=False, check mode) or make it so (download=True)."""
+    target = request.target
+    found = inspect(request.dest, target, request.algorithms, params['rehash'])
+    exists = found.state != 'absent'
+    size = os.path.getsize(request.dest) if exists else None
+    before = _identity(request, exists, size, found.digests, (found.record or {}).get('identity'))
+    outcome = {'changed': False, 'downloaded': False, 'bytes_transferred': 0, 'bytes_resumed': 0, 'size': size,
+               'before': before}
+    if found.state in ('verified', 'matches') and not params['force']:
+        if found.state == 'matches' and download:
+            # Right bytes but no current record (a copy made by hand, or rehash): record them, change nothing.
+            write_record(request.dest, target, found.digests, request.record_extra)
+        outcome.update((algorithm, found.digests.get(algorithm)) for algorithm in request.report)
+        return outcome
+    outcome.update(changed=True, downloaded=True, size=target.size)
+    if not download:
+        outcome.update((algorithm, target.digests.get(algorithm)) for algorithm in request.report)
+        return outcome
+    if request.before_download:
+        request.before_download()
+    result = fetch_to(request.http, request.url, request.dest, target, request.algorithms, request.describe_status)
+    write_record(request.dest, target, result.digests, request.record_extra)
+    outcome.update(bytes_transferred=result.bytes_transferred, bytes_resumed=result.bytes_resumed, size=result.size)
+    outcome.update((algorithm, result.digests.get(algorithm)) for algorithm in request.report)
+    return outcome

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Feed several hashers from one stream, each in its own thread.
+"""Hash a stream or a file once for several algorithms, each hasher in its own thread.
 
 hashlib releases the GIL while it hashes a block larger than 2 KiB, so on two or more cores the digests are
 computed beside the reads and writes that produce the blocks instead of after them: one pass over a 1 GiB
@@ -14,9 +14,12 @@ PRIVATE to this collection: it may change without notice.
 
 from __future__ import annotations
 
+import hashlib
 import queue
 import threading
 
+# Bytes read at a time from a file or a socket.
+CHUNK_SIZE = 1024 * 1024
 # Blocks waiting per hasher: enough to ride out a slow moment, small enough to keep memory flat (1 MiB blocks).
 QUEUE_DEPTH = 4
 
@@ -59,3 +62,14 @@ def _consume(update, blocks):
         if block is None:
             return
         update(block)
+
+
+def hash_file(path, algorithms, chunk_size=CHUNK_SIZE):
+    """(size, {algorithm: hex digest}) of a file, read once with the digests computed beside the reads."""
+    hashers = dict((algorithm, hashlib.new(algorithm)) for algorithm in algorithms)
+    size = 0
+    with open(path, 'rb') as handle, ParallelHashers(hashers.values()) as parallel:
+        for block in iter(lambda: handle.read(chunk_size), b''):
+            size += len(block)
+            parallel.update(block)
+    return size, dict((algorithm, hasher.hexdigest()) for algorithm, hasher in hashers.items())

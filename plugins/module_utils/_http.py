@@ -16,6 +16,8 @@ import time
 import traceback
 from urllib.parse import quote, quote_plus
 
+from ansible_collections.terminology.releases.plugins.module_utils._errors import ReleasesError
+
 try:
     import requests
     import urllib3
@@ -74,17 +76,16 @@ class Redactor:
         return value
 
 
-class HttpError(Exception):
+class HttpError(ReleasesError):
     """The server answered with a status the caller did not accept."""
 
     def __init__(self, message, status=None, body=None, headers=None):
-        super().__init__(message)
-        self.status = status
+        super().__init__(message, status)
         self.body = body
         self.headers = headers or {}
 
 
-class TransportError(Exception):
+class TransportError(ReleasesError):
     """No usable answer: connection refused or reset, timeout, TLS failure."""
 
 

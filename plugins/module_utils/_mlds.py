@@ -5,7 +5,7 @@
 
 """SNOMED MLDS client: members, release packages, versions, files, package licence, download URL.
 
-What MLDS objects look like and how the modules find them is in _mlds_objects; how results are shaped for
+What MLDS objects hold is in _mlds_fields, how the modules find them in _mlds_select; how results are shaped for
 output is in _mlds_output.
 
 PRIVATE to this collection: it may change without notice.
@@ -35,25 +35,21 @@ import contextlib
 import json
 from urllib.parse import quote, urlsplit
 
-from ansible_collections.terminology.releases.plugins.module_utils import _download
+from ansible_collections.terminology.releases.plugins.module_utils import _connection, _mlds_output, _module
 from ansible_collections.terminology.releases.plugins.module_utils._http import (
     HttpError,
     Redactor,
     is_retryable_status,
     retry_after_seconds,
 )
+from ansible_collections.terminology.releases.plugins.module_utils._errors import ReleasesError
 
-DEFAULT_URL = 'https://mlds.ihtsdotools.org'
 MAX_JSON_BYTES = 64 * 1024 * 1024
 MAX_LICENSE_BYTES = 256 * 1024 * 1024
 
 
-class MldsError(Exception):
+class MldsError(ReleasesError):
     """An MLDS answer or object state the user must act on; the text is already free of secrets."""
-
-    def __init__(self, message, status=None):
-        super().__init__(message)
-        self.status = status
 
 
 # ---- credentials ---------------------------------------------------------------------------------
@@ -90,12 +86,57 @@ class _BasicAuth:
 _LOOPBACK_HOSTS = ('localhost', '127.0.0.1', '::1')
 
 
+def run_module(module, manager):
+    """Run manager(module, redact).run() with the module runner, the account's credentials redacted everywhere."""
+    redact = make_redactor(module.params['username'], module.params['password'])
+    _module.run(module, lambda: manager(module, redact).run(), redact)
+
+
+def connect(module, redact, purpose=None):
+    """The client for a module's options. purpose: what an account is needed for; None when it is optional (the
+    credentials, if given, are still checked the same way)."""
+    params = module.params
+    if purpose or (params['username'] and params['password'] is not None):
+        require_account(params, purpose or 'read release packages', module.warn)
+    return MldsClient(_connection.http_client(module, redact), params['url'], params['username'], params['password'])
+
+
+class Manager:
+    """What every mlds_* module shares: its options, check mode, the client and the list of actions it takes.
+    A subclass sets `purpose` (what the account is needed for; None when optional) and implements run()."""
+
+    purpose = None
+
+    def __init__(self, module, redact):
+        self.module = module
+        self.params = module.params
+        self.check = module.check_mode
+        self.redact = redact
+        self.actions = []
+        self.client = connect(module, redact, self.purpose)
+
+    def result(self, outcome, key, **fields):
+        """The module result: changed, the object outcome[key] as output, the fields given, the actions taken and
+        (in diff mode) the diff."""
+        shown = _mlds_output.to_output(outcome[key]) if outcome[key] else None
+        result = dict(fields, changed=outcome['changed'], actions=self.actions)
+        result[key] = shown
+        if self.module._diff:
+            result['diff'] = outcome['diff']
+        return result
+
+
+def already_absent(key):
+    """The outcome of state=absent for an object that is not there."""
+    return {'changed': False, key: None, 'diff': {'before': {'state': 'absent'}, 'after': {'state': 'absent'}}}
+
+
 def require_account(params, purpose, warn=None):
     """MldsError unless username and password are set; a warning when they would cross the network in clear."""
     if not params.get('username') or params.get('password') is None:
         raise MldsError('An MLDS account is needed to %s: set username and password (or MLDS_USERNAME and '
                         'MLDS_PASSWORD).' % purpose)
-    parts = urlsplit(params.get('url') or DEFAULT_URL)
+    parts = urlsplit(params.get('url') or '')
     if warn and parts.scheme.lower() == 'http' and (parts.hostname or '') not in _LOOPBACK_HOSTS:
         warn('url uses plain http: the MLDS password crosses the network unencrypted with every request. Use https.')
 
@@ -173,7 +214,11 @@ class MldsClient:
 
     def __init__(self, http, url, username=None, password=None):
         self.http = http
-        self.url = (url or DEFAULT_URL).rstrip('/')
+        self.url = url.rstrip('/')
+        if urlsplit(self.url).path.endswith('/api'):
+            # Every path below starts with /api: "/api/api/..." would answer an empty 404, read as "no such object".
+            raise MldsError('url %s ends in /api: give the MLDS site root without it, as in '
+                            'https://mlds.ihtsdotools.org; the modules add /api to every request.' % self.url)
         self.authenticated = bool(username) and password is not None
         if self.authenticated:
             http.session.auth = _BasicAuth(basic_token(username, password))
@@ -398,25 +443,3 @@ def _int(value):
     if not text.isdigit():
         raise MldsError('%r is not an MLDS id (a whole number).' % (value,))
     return quote(text, safe='')
-
-
-# ---- downloads ---------------------------------------------------------------------------------
-
-class NoRetryOn500:
-    """The HttpClient as the download engine sees it, except that a 500 fails at once: for a download MLDS
-    means "not allowed" by it (an affiliate not approved for the member, a version not online), and every
-    attempt is audited as a download, so retrying it only inflates the member's download report."""
-
-    def __init__(self, http, describe_status):
-        self.http = http
-        self.policy = http.policy
-        self.redact = http.redact
-        self.describe = http.describe
-        self._describe = describe_status
-
-    def open(self, method, url, headers=None, stream=False, **kwargs):
-        response = self.http.open(method, url, headers=headers, stream=stream, **kwargs)
-        if response.status_code == 500:
-            response.close()
-            raise _download.DownloadError('Download failed: %s.' % self._describe(500), status=500)
-        return response

@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import re
 
-_SNAKE_RE = re.compile(r'(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])')
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+
 _URL_USERINFO_RE = re.compile(r'^([A-Za-z][A-Za-z0-9+.-]*://)[^/@?#]*@')
 
 
 # ---- output --------------------------------------------------------------------------------------
-
-def snake_case(name):
-    """releasePackageURI -> release_package_uri, md5Hash -> md5_hash, clientDownloadUrl -> client_download_url."""
-    return _SNAKE_RE.sub('_', name).lower()
-
 
 def mask_url_credentials(value):
     """A URL with user:password@ in it keeps the host and path but loses the credentials."""
@@ -49,14 +45,18 @@ def sort_package(package):
 
 
 def to_output(value):
-    """A server object as modules return it: snake_case keys, stable order, URL credentials masked."""
+    """A server object as modules return it: snake_case keys (core's rule), stable order, URL credentials masked."""
+    return camel_dict_to_snake_dict(_ordered_and_masked(value))
+
+
+def _ordered_and_masked(value):
     if isinstance(value, dict):
         if 'releaseVersions' in value:
             value = sort_package(value)
         elif 'releaseFiles' in value:
             value = dict(value)
             value['releaseFiles'] = sorted(value.get('releaseFiles') or [], key=lambda f: sort_key(f, 'releaseFileId'))
-        return dict((snake_case(key), to_output(item)) for key, item in value.items())
+        return dict((key, _ordered_and_masked(item)) for key, item in value.items())
     if isinstance(value, list):
-        return [to_output(item) for item in value]
+        return [_ordered_and_masked(item) for item in value]
     return mask_url_credentials(value)

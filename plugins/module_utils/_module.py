@@ -3,7 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""What every module does the same way: check libraries, build the HTTP client, fail in one place, redacted.
+"""The runner every module ends with: call the module's action, exit with its result or fail in one place, redacted.
+
+It knows the error family (_errors) and nothing else, so a module ships only the services it calls.
 
 PRIVATE to this collection: it may change without notice.
 """
@@ -14,41 +16,30 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.terminology.releases.plugins.module_utils import _http, _signature
-from ansible_collections.terminology.releases.plugins.module_utils._download import DownloadError
-from ansible_collections.terminology.releases.plugins.module_utils._mlds import MldsError
-from ansible_collections.terminology.releases.plugins.module_utils._signature import SignatureError
-from ansible_collections.terminology.releases.plugins.module_utils._trud import TrudError
-
-# Errors whose text is written for the user; anything else is a bug and gets a traceback (redacted).
-EXPECTED_ERRORS = (TrudError, MldsError, DownloadError, SignatureError, _http.HttpError, _http.TransportError)
+from ansible_collections.terminology.releases.plugins.module_utils._errors import ReleasesError
 
 
-def require_libraries(module, gnupg=False):
-    if not _http.HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib('requests'), exception=_http.REQUESTS_IMPORT_ERROR)
-    if gnupg and not _signature.HAS_GNUPG:
-        module.fail_json(msg=missing_required_lib('python-gnupg', reason='to verify PGP signatures')
-                         + ' Or choose a verification mode without the signature.',
-                         exception=_signature.GNUPG_IMPORT_ERROR)
+def _no_redaction(value):
+    return value
 
 
-def http_client(module, redact):
-    params = module.params
-    if not params['validate_certs'] and not params['ca_path']:
-        module.warn('validate_certs is false: the server certificate is not checked, so anyone on the network path '
-                    'can serve you different files.')
-    return _http.HttpClient(timeout=params['timeout'], retries=params['retries'],
-                            validate_certs=params['validate_certs'], ca_path=params['ca_path'], redact=redact)
+def require_library(module, available, library, import_error, reason=None, hint=''):
+    """Fail with Ansible's missing-library message (and what else the user can do) unless available."""
+    if not available:
+        module.fail_json(msg=missing_required_lib(library, reason=reason) + (hint and ' ' + hint),
+                         exception=import_error)
 
 
-def run(module, action, redact):
-    """Call action(); turn every failure into fail_json with the secrets removed at the source."""
+def run(module, action, redact=None):
+    """Call action(); exit with its result, or fail: a ReleasesError with its own text and result fields, anything
+    else as an unexpected error with a traceback. Secrets are removed from all of it (redact: an _http.Redactor)."""
+    redact_text = redact or _no_redaction
+    redact_data = redact.data if redact else _no_redaction
     try:
         result = action()
-    except EXPECTED_ERRORS as exc:
-        module.fail_json(msg=redact(str(exc)))
+    except ReleasesError as exc:
+        module.fail_json(msg=redact_text(str(exc)), **redact_data(exc.result))
     except Exception as exc:  # pylint: disable=broad-except
-        module.fail_json(msg=redact('Unexpected %s: %s' % (type(exc).__name__, exc)),
-                         exception=redact(traceback.format_exc()))
-    module.exit_json(**redact.data(result))
+        module.fail_json(msg=redact_text('Unexpected %s: %s' % (type(exc).__name__, exc)),
+                         exception=redact_text(traceback.format_exc()))
+    module.exit_json(**redact_data(result))

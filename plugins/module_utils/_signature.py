@@ -20,6 +20,9 @@ import tempfile
 import traceback
 import xml.etree.ElementTree as ET
 
+from ansible_collections.terminology.releases.plugins.module_utils._errors import InputError, ReleasesError
+from ansible_collections.terminology.releases.plugins.module_utils._module import require_library
+
 try:
     import gnupg
 except ImportError:
@@ -34,8 +37,14 @@ _FINGERPRINT = re.compile(r'^[0-9A-F]{40}$|^[0-9A-F]{64}$')
 MAX_CHECKSUM_BYTES = 64 * 1024
 
 
-class SignatureError(Exception):
+class SignatureError(ReleasesError):
     """The signature or checksum file cannot be trusted; the text says why."""
+
+
+def require_gnupg(module):
+    """Fail the module unless python-gnupg can be imported."""
+    require_library(module, HAS_GNUPG, 'python-gnupg', GNUPG_IMPORT_ERROR, reason='to verify PGP signatures',
+                    hint='Or choose a verification mode without the signature.')
 
 
 def normalise_fingerprint(value):
@@ -43,7 +52,9 @@ def normalise_fingerprint(value):
     if fingerprint.startswith('0X'):
         fingerprint = fingerprint[2:]
     if not _FINGERPRINT.match(fingerprint):
-        raise ValueError('%r is not a full OpenPGP fingerprint (40 or 64 hex digits).' % value)
+        raise InputError('trusted_fingerprints: %r is not a full OpenPGP fingerprint (40 or 64 hexadecimal digits, '
+                         'spaces allowed); a short key id cannot be trusted. Give the whole fingerprint, as '
+                         '`gpg --fingerprint` prints it.' % value)
     return fingerprint
 
 

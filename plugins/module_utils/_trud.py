@@ -15,26 +15,24 @@ import json
 import re
 from urllib.parse import quote
 
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+
+from ansible_collections.terminology.releases.plugins.module_utils import _fs
+from ansible_collections.terminology.releases.plugins.module_utils._errors import ReleasesError
 from ansible_collections.terminology.releases.plugins.module_utils._http import HttpError
 
-DEFAULT_BASE_URL = 'https://isd.digital.nhs.uk/trud/api/v1'
 # The fingerprint TRUD's checksum files are signed with (research/trud-api.md section 3.3).
 TRUD_SIGNING_FINGERPRINTS = ('71ED5964BAE53E83556320A42BE59DADEE84BEB0',)
 MAX_LISTING_BYTES = 32 * 1024 * 1024
 _SHA256_RE = re.compile(r'^[0-9A-Fa-f]{64}$')
 _DATE_RE = re.compile(r'^\d{4}-\d{2}-\d{2}$')
-_CAMEL_RE = re.compile(r'(?<=[a-z0-9])([A-Z])')
 # Fields every usable release has; the rest are optional (old listings lack archiveFileSha256).
 REQUIRED_FIELDS = ('id', 'releaseDate', 'archiveFileUrl', 'archiveFileName', 'archiveFileSizeBytes')
 SUPPORT_FILES = ('checksum', 'signature', 'publicKey')
 
 
-class TrudError(Exception):
+class TrudError(ReleasesError):
     """A TRUD answer or release the user must act on; the text is already redacted."""
-
-
-def snake_case(name):
-    return _CAMEL_RE.sub(r'_\1', name).lower()
 
 
 def listing_url(base_url, api_key, item, latest=False):
@@ -55,6 +53,18 @@ def error_for_status(status, item, message):
                 'not subscribed to it, the subscription is still pending approval, or the item has no releases.%s'
                 % (item, said))
     return 'TRUD answered HTTP %s for item %s.%s' % (status, item, said)
+
+
+def _is_item_not_found(message):
+    """TRUD's own 404 for an item says "No releases found"; any other 404 comes from somewhere else."""
+    return bool(message) and 'no releases found' in message.lower()
+
+
+def wrong_url_message(base_url, redacted_url):
+    return ('TRUD answered HTTP 404 without its answer for an unknown item ("No releases found ..."), so the URL '
+            'is probably wrong rather than the item or the key: base_url must be the API root ending in /api/v1, '
+            'as in https://isd.digital.nhs.uk/trud/api/v1. base_url is %s, and the request went to %s.'
+            % (base_url, redacted_url))
 
 
 def _message_of(body):
@@ -102,6 +112,8 @@ class TrudClient:
             response = self.http.request('GET', url, headers={'Accept': 'application/json'}, limit=MAX_LISTING_BYTES)
         except HttpError as exc:
             message = self.http.redact(_message_of(exc.body or ''))
+            if exc.status == 404 and not _is_item_not_found(message):
+                raise TrudError(wrong_url_message(self.base_url, self.http.redact(url))) from None
             raise TrudError(error_for_status(exc.status, item, message)) from None
         try:
             return parse_listing(response.content, item)
@@ -151,12 +163,7 @@ def safe_file_name(name):
     """The archive's file name, if it is a plain name that cannot escape the destination directory."""
     if not isinstance(name, str) or not name:
         raise TrudError('The release has no archiveFileName.')
-    bad = ('/' in name or '\\' in name or name in ('.', '..') or name.startswith('.')
-           or any(ord(char) < 32 or ord(char) == 127 for char in name) or len(name.encode('utf-8')) > 255)
-    if bad:
-        raise TrudError('Refusing the archive file name %r from TRUD: it is not a plain file name '
-                        '(path separators, a leading dot, control characters or over 255 bytes).' % name)
-    return name
+    return _fs.safe_file_name(name, 'archive file name from TRUD', TrudError)
 
 
 def validate_release(release):
@@ -186,11 +193,8 @@ def has_signature_files(release):
 
 def normalise(release, redact):
     """snake_case metadata with every URL (which carries the API key) left out."""
-    result = {}
-    for key, value in release.items():
-        if key.endswith('Url'):
-            continue
-        result[snake_case(key)] = redact.data(value)
+    result = camel_dict_to_snake_dict(dict((key, redact.data(value)) for key, value in release.items()
+                                           if not key.endswith('Url')))
     result.setdefault('archive_file_sha256', None)
     return result
 

@@ -22,7 +22,6 @@ Inside NAME:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -34,11 +33,12 @@ import time
 import zipfile
 import zlib
 
-from ansible_collections.terminology.releases.plugins.module_utils import _download
+from ansible_collections.terminology.releases.plugins.module_utils import _fs
+from ansible_collections.terminology.releases.plugins.module_utils._errors import ReleasesError
+from ansible_collections.terminology.releases.plugins.module_utils._hashing import CHUNK_SIZE, hash_file
 
 MARKER = '.release_unpack.json'
 MARKER_VERSION = 1
-CHUNK_SIZE = 1024 * 1024
 # A member smaller than this cannot make a bomb on its own: it is exempt from the per-member ratio
 # check (it still counts towards the total size and the whole archive's ratio).
 RATIO_EXEMPT_SIZE = 1024 * 1024
@@ -50,7 +50,7 @@ _METHODS = {zipfile.ZIP_STORED: 'stored', zipfile.ZIP_DEFLATED: 'deflate'}
 _DRIVE = re.compile(r'^[A-Za-z]:')
 
 
-class UnpackError(Exception):
+class UnpackError(ReleasesError):
     """The archive could not be unpacked; the destination is untouched."""
 
 
@@ -234,11 +234,7 @@ def _check_layout(src, files, directory_start):
 
 
 def sha256_file(path):
-    digest = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for block in iter(lambda: handle.read(CHUNK_SIZE), b''):
-            digest.update(block)
-    return digest.hexdigest()
+    return hash_file(path, ['sha256'])[1]['sha256']
 
 
 # --- the record of what was unpacked ----------------------------------------------------------------
@@ -302,8 +298,8 @@ def marker_paths(dest, marker):
 
 
 def directory_lock(directory, timeout=3600.0):
-    """Serialise runs on one parent directory: the download engine's lock, failing with UnpackError."""
-    return _download.directory_lock(directory, timeout, error=UnpackError)
+    """Serialise runs on one parent directory (the same lock as downloads), failing with UnpackError."""
+    return _fs.directory_lock(directory, timeout, error=UnpackError)
 
 
 def remove_leftovers(dest):
@@ -318,7 +314,7 @@ def remove_leftovers(dest):
 
 
 def check_free_space(directory, needed):
-    available = _download.free_bytes(directory)
+    available = _fs.free_bytes(directory)
     if available is not None and needed > available:
         raise UnpackError('Unpacking needs %s (%d bytes) in %s, but only %s is available; nothing was extracted.'
                           % (_human(needed), needed, directory, _human(available)))
@@ -376,9 +372,9 @@ def _inflate(handle, member, fd, counter):
                 counter.add(member, written, consumed, len(out))
                 crc = zlib.crc32(out, crc)
                 try:
-                    _download.write_all(fd, out)
+                    _fs.write_all(fd, out)
                 except OSError as exc:
-                    if exc.errno in _download.DISK_FULL_ERRNOS:
+                    if exc.errno in _fs.DISK_FULL_ERRNOS:
                         raise UnpackError('No space left while unpacking (%s); nothing was kept.' % exc.strerror) from None
                     raise
             if not pending and (not out or inflater is None):
@@ -412,25 +408,12 @@ def extract(src, plan_, root, limits):
 
 
 def write_marker(root, marker):
-    path = os.path.join(root, MARKER)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0), 0o600)
-    with os.fdopen(fd, 'w', encoding='utf-8') as handle:
-        json.dump(marker, handle, sort_keys=True, indent=1)
-        handle.flush()
-        os.fsync(handle.fileno())
+    _fs.atomic_write(os.path.join(root, MARKER), json.dumps(marker, sort_keys=True, indent=1).encode('utf-8'), 0o600)
 
 
 def make_temp(dest):
     parent, name = os.path.split(dest)
     return tempfile.mkdtemp(prefix='.%s.' % name, suffix=TEMP_SUFFIX, dir=parent)
-
-
-def _fsync_directory(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def install(temp, dest):
@@ -442,6 +425,6 @@ def install(temp, dest):
         os.rmdir(old)
         os.rename(dest, old)
     os.rename(temp, dest)
-    _fsync_directory(parent)
+    _fs.fsync_directory(parent)
     if old:
         shutil.rmtree(old, ignore_errors=True)

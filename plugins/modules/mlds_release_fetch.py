@@ -28,6 +28,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.files
   - terminology.releases.mlds
+  - terminology.releases.connection
   - terminology.releases.attributes
   - terminology.releases.attributes.actiongroup_mlds
 attributes:
@@ -109,6 +110,8 @@ options:
 requirements:
   - requests
 notes:
+  - A download that breaks off is resumed from its last whole block on each of the O(retries) and on the next run,
+    when the server honours ranges.
   - MLDS allows the download to staff and admins, and to affiliates whose membership application for the
     package's member is approved (and whose account is in good standing), for online and alpha/beta
     versions. MLDS 5.2 refuses everyone else with HTTP 500, which the module explains.
@@ -212,87 +215,47 @@ elapsed_seconds:
   type: float
 '''
 
-import os
 import time
-
-from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.terminology.releases.plugins.module_utils import (
     _argspec,
     _download,
+    _fs,
     _mlds,
-    _mlds_objects,
+    _mlds_download,
+    _mlds_fields,
     _mlds_output,
-    _module,
+    _mlds_select,
 )
 
-ALGORITHMS = ['md5', 'sha256']
+ALGORITHMS = ('md5', 'sha256')
 
 
-def describe_download_status(status):
-    if status == 401:
-        return ('MLDS answered HTTP 401: the credentials were refused (check username and password), or none were '
-                'given; downloads need an account')
-    if status == 403:
-        return ('MLDS answered HTTP 403: the account may not download this file. Its membership application for '
-                'this member may not be approved, or the version is not available to it')
-    if status == 404:
-        return ('MLDS answered HTTP 404: the file is gone from MLDS, or from the storage MLDS fetches it from')
-    if status == 500:
-        return ('MLDS answered HTTP 500 to the download. MLDS reports permission failures as HTTP 500: the account is '
-                'probably not approved for this member\'s releases (its membership application for the package\'s '
-                'member must be accepted, and the account not deactivated or pending an invoice), or the version is '
-                'not online. It was not retried')
-    return 'MLDS answered HTTP %s to the download (MLDS passes on the status of the storage it fetches from)' % status
-
-
-class MldsFetch:
-    def __init__(self, module, redact):
-        self.module = module
-        self.params = module.params
-        self.redact = redact
-        _mlds.require_account(self.params, 'download release files', module.warn)
-        self.http = _module.http_client(module, redact)
-        self.client = _mlds.MldsClient(self.http, self.params['url'], self.params['username'],
-                                       self.params['password'])
+class MldsFetch(_mlds.Manager):
+    purpose = 'download release files'
 
     def select(self):
         params = self.params
-        package = _mlds_objects.resolve_package(self.client, params['package'], params['member'])
-        version = _mlds_objects.resolve_version(package, params['version'])
-        if params['file_id'] is not None:
-            release_file = _mlds_objects.one_file(version, file_id=params['file_id'])
-            asked = 'with id %s' % params['file_id']
-        elif params['label'] is not None:
-            release_file = _mlds_objects.one_file(version, label=params['label'])
-            asked = 'labelled %r' % params['label']
-        else:
-            release_file = _mlds_objects.default_file(version)
-            asked = None
-        if release_file is None:
-            labels = ', '.join('%s (%r)' % (item.get('releaseFileId'), item.get('label'))
-                               for item in version.get('releaseFiles') or []) or 'none'
-            raise _mlds.MldsError('%s of %s has no file %s. Files: %s.'
-                                  % (_mlds_objects.sentence(_mlds_objects.describe_version(version)),
-                                     _mlds_objects.describe_package(package), asked, labels))
-        return package, version, release_file
+        package = _mlds_select.resolve_package(self.client, params['package'], params['member'])
+        version = _mlds_select.resolve_version(package, params['version'])
+        return package, version, _mlds_select.select_file(package, version, params['file_id'], params['label'])
 
     def target(self, package, version, release_file):
         params = self.params
         file_id = release_file.get('releaseFileId')
         if params['file_name'] is not None:
-            name = _mlds_objects.safe_file_name(params['file_name'], 'file_name')
+            name = _mlds_fields.safe_file_name(params['file_name'], 'file_name')
         else:
-            name = _mlds_objects.safe_file_name(release_file.get('label'), 'label of file %s' % file_id)
-        size = _mlds_objects.file_size_value(release_file.get('fileSize'))
+            name = _mlds_fields.safe_file_name(release_file.get('label'), 'label of file %s' % file_id)
+        size = _mlds_fields.file_size_value(release_file.get('fileSize'))
         if size is None and release_file.get('fileSize') not in (None, ''):
             self.module.warn('MLDS lists fileSize %r for file %s, which is not a size in bytes; it is not checked.'
                              % (release_file.get('fileSize'), file_id))
         md5 = release_file.get('md5Hash')
-        if md5 not in (None, '') and not _mlds_objects.valid_md5(md5):
+        if md5 not in (None, '') and not _mlds_fields.valid_md5(md5):
             self.module.warn('MLDS lists md5Hash %r for file %s, which is not an MD5; it is not checked.'
                              % (md5, file_id))
-        md5 = md5.strip().lower() if _mlds_objects.valid_md5(md5) else None
+        md5 = md5.strip().lower() if _mlds_fields.valid_md5(md5) else None
         checks = ([] if size is None else ['size']) + ([] if md5 is None else ['md5'])
         if not checks:
             self.module.warn('MLDS lists neither an MD5 nor a size for file %s (%r), so the download cannot be '
@@ -306,99 +269,40 @@ class MldsFetch:
     def run(self):
         started = time.monotonic()
         params = self.params
-        dest_dir = params['dest']
-        if not os.path.isdir(dest_dir):
-            raise _mlds.MldsError('dest %s is not an existing directory.' % dest_dir)
+        _fs.require_directory(params['dest'], 'dest', _mlds.MldsError, purpose='the file')
         package, version, release_file = self.select()
         target, checks = self.target(package, version, release_file)
-        dest = os.path.join(dest_dir, target.name)
         url = self.client.download_url(package['releasePackageId'], version['releaseVersionId'], release_file)
-        if self.module.check_mode:
-            outcome = self.predict(dest, target)
-        else:
-            with _download.directory_lock(dest_dir, params['lock_timeout']):
-                outcome = self.apply(dest, target, url, checks)
-        outcome['changed'] = self.file_attributes(dest, outcome)
-        before = outcome.pop('before')
-        after = {'path': dest, 'exists': True, 'size': outcome['size'], 'md5': outcome['md5'],
-                 'sha256': outcome['sha256'], 'file_id': release_file.get('releaseFileId')}
+        # MLDS reports permission failures as 500: never retried during the download. A target without a size
+        # (MLDS gave no fileSize) is read to its end and never resumed.
+        request = _download.FetchRequest(
+            params['dest'], target, url, ALGORITHMS, _mlds_download.NoRetryOn500(self.client.http),
+            _mlds_download.describe_download_status, report=ALGORITHMS, shown=ALGORITHMS, identity_key='file_id',
+            record_extra={'verified': checks})
+        outcome = _download.verified_fetch(self.module, request)
         outcome.update(
-            path=dest, file=_mlds_output.to_output(release_file), package_id=package['releasePackageId'],
+            file=_mlds_output.to_output(release_file), package_id=package['releasePackageId'],
             version_id=version['releaseVersionId'], verified=checks,
             elapsed_seconds=round(time.monotonic() - started, 3),
         )
-        if self.module._diff:
-            outcome['diff'] = {'before': before, 'after': after, 'before_header': dest, 'after_header': dest}
         return outcome
-
-    def identity_before(self, dest, state, digests):
-        record = _download.read_record(dest) or {}
-        exists = state != 'absent'
-        return {'path': dest, 'exists': exists,
-                'size': os.path.getsize(dest) if exists else None,
-                'md5': digests.get('md5') if exists else None,
-                'sha256': digests.get('sha256') if exists else None,
-                'file_id': (record.get('identity') or {}).get('file_id') if exists else None}
-
-    def predict(self, dest, target):
-        state, digests, _read = _download.inspect(dest, target, ALGORITHMS, self.params['rehash'])
-        download = self.params['force'] or state not in ('verified', 'matches')
-        size = target.size if download else (os.path.getsize(dest) if state != 'absent' else None)
-        return {
-            'changed': download, 'downloaded': download, 'bytes_transferred': 0, 'bytes_resumed': 0,
-            'md5': target.digests.get('md5') if download else digests.get('md5'),
-            'sha256': None if download else digests.get('sha256'),
-            'size': size, 'before': self.identity_before(dest, state, digests),
-        }
-
-    def apply(self, dest, target, url, checks):
-        state, digests, _read = _download.inspect(dest, target, ALGORITHMS, self.params['rehash'])
-        before = self.identity_before(dest, state, digests)
-        extra = {'verified': checks}
-        if state in ('verified', 'matches') and not self.params['force']:
-            if state == 'matches':
-                # Right bytes without a current record (copied by hand, or rehash): record them, change nothing.
-                _download.write_record(dest, target, digests, extra)
-            return {'changed': False, 'downloaded': False, 'bytes_transferred': 0, 'bytes_resumed': 0,
-                    'md5': digests.get('md5'), 'sha256': digests.get('sha256'), 'size': os.path.getsize(dest),
-                    'before': before}
-        http = _mlds.NoRetryOn500(self.http, describe_download_status)
-        # A target without a size (MLDS gave no fileSize) is read to its end and never resumed.
-        result = _download.fetch_to(http, url, dest, target, ALGORITHMS, describe_download_status)
-        _download.write_record(dest, target, result.digests, extra)
-        return {'changed': True, 'downloaded': True, 'bytes_transferred': result.bytes_transferred,
-                'bytes_resumed': result.bytes_resumed, 'md5': result.digests.get('md5'),
-                'sha256': result.digests.get('sha256'), 'size': result.size, 'before': before}
-
-    def file_attributes(self, dest, outcome):
-        if not os.path.exists(dest):
-            return outcome['changed']  # check mode before a first download
-        file_args = self.module.load_file_common_arguments(self.params, path=dest)
-        return self.module.set_fs_attributes_if_different(file_args, outcome['changed'])
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=_argspec.mlds_spec(
-            package=dict(type='str', required=True),
-            member=dict(type='str'),
-            version=dict(type='str', required=True),
-            label=dict(type='str'),
-            file_id=dict(type='int'),
-            dest=dict(type='path', required=True),
-            file_name=dict(type='str'),
-            force=dict(type='bool', default=False),
-            rehash=dict(type='bool', default=False),
-            lock_timeout=dict(type='float', default=3600),
-        ),
-        mutually_exclusive=[('label', 'file_id')],
-        required_together=[('username', 'password')],
-        supports_check_mode=True,
-        add_file_common_args=True,
-    )
-    _module.require_libraries(module)
-    redact = _mlds.make_redactor(module.params['username'], module.params['password'])
-    _module.run(module, lambda: MldsFetch(module, redact).run(), redact)
+    module = _argspec.mlds_spec(
+        _argspec.ArgumentSpec(mutually_exclusive=[('label', 'file_id')]),
+        package=dict(type='str', required=True),
+        member=dict(type='str'),
+        version=dict(type='str', required=True),
+        label=dict(type='str'),
+        file_id=dict(type='int'),
+        dest=dict(type='path', required=True),
+        file_name=dict(type='str'),
+        force=dict(type='bool', default=False),
+        rehash=dict(type='bool', default=False),
+        lock_timeout=dict(type='float', default=3600),
+    ).create_module(supports_check_mode=True, add_file_common_args=True)
+    _mlds.run_module(module, MldsFetch)
 
 
 if __name__ == '__main__':

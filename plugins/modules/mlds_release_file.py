@@ -22,6 +22,7 @@ author:
   - terminology.releases contributors (@terminology-releases)
 extends_documentation_fragment:
   - terminology.releases.mlds
+  - terminology.releases.connection
   - terminology.releases.attributes
   - terminology.releases.attributes.actiongroup_mlds
 attributes:
@@ -193,37 +194,27 @@ actions:
   elements: str
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.terminology.releases.plugins.module_utils import (
     _argspec,
     _mlds,
-    _mlds_objects,
-    _mlds_output,
-    _module,
-    _state,
+    _mlds_fields,
+    _mlds_select,
+    _mlds_state,
 )
 
 
-class FileManager:
-    def __init__(self, module, redact):
-        self.module = module
-        self.params = module.params
-        self.check = module.check_mode
-        _mlds.require_account(self.params, 'manage release files', module.warn)
-        self.client = _mlds.MldsClient(_module.http_client(module, redact), self.params['url'],
-                                       self.params['username'], self.params['password'])
-        self.actions = []
-        self.checksum = None
+class FileManager(_mlds.Manager):
+    purpose = 'manage release files'
+    checksum = None
 
     def desired(self):
         params = self.params
-        desired = dict((field.option, params[field.option]) for field in _mlds_objects.FILE_FIELDS)
+        desired = dict((field.option, params[field.option]) for field in _mlds_fields.FILE_FIELDS)
         if params['checksum_from'] is not None and params['state'] == 'present':
-            md5, size = _mlds_objects.file_digest(params['checksum_from'])
+            md5, size = _mlds_fields.file_digest(params['checksum_from'])
             self.checksum = {'md5': md5, 'size': size}
             desired['md5_hash'], desired['file_size'] = md5, size
-        if desired['md5_hash'] is not None and not _mlds_objects.valid_md5(desired['md5_hash']):
+        if desired['md5_hash'] is not None and not _mlds_fields.valid_md5(desired['md5_hash']):
             raise _mlds.MldsError('md5_hash must be 32 hexadecimal digits, not %r.' % desired['md5_hash'])
         if desired['file_size'] is not None and desired['file_size'] < 0:
             raise _mlds.MldsError('file_size must not be negative.')
@@ -232,13 +223,13 @@ class FileManager:
     def run(self):
         params = self.params
         desired = self.desired()
-        package = _mlds_objects.resolve_package(self.client, params['package'], params['member'])
-        version = _mlds_objects.resolve_version(package, params['version'])
+        package = _mlds_select.resolve_package(self.client, params['package'], params['member'])
+        version = _mlds_select.resolve_version(package, params['version'])
         self.package_id, self.version_id = package['releasePackageId'], version['releaseVersionId']
         if params['id'] is not None:
-            current = _mlds_objects.one_file(version, file_id=params['id'])
+            current = _mlds_select.one_file(version, file_id=params['id'])
         else:
-            current = _mlds_objects.one_file(version, label=params['label'])
+            current = _mlds_select.one_file(version, label=params['label'])
             desired['label'] = None  # found by this label: nothing to rename
         if params['state'] == 'absent':
             outcome = self.absent(current)
@@ -246,13 +237,9 @@ class FileManager:
             outcome = self.create(version, desired)
         else:
             outcome = self.update(current, desired)
-        shown = _mlds_output.to_output(outcome['file']) if outcome['file'] else None
-        result = {'changed': outcome['changed'], 'file': shown,
-                  'package_id': self.package_id, 'version_id': self.version_id, 'actions': self.actions}
+        result = self.result(outcome, 'file', package_id=self.package_id, version_id=self.version_id)
         if self.checksum is not None:
             result['checksum'] = self.checksum
-        if self.module._diff:
-            result['diff'] = outcome['diff']
         return result
 
     def create(self, version, desired):
@@ -260,13 +247,13 @@ class FileManager:
         if params['id'] is not None:
             raise _mlds.MldsError('%s has no file with id %s. A file cannot be created with a chosen id: leave out id '
                                   'and give label to create one.'
-                                  % (_mlds_objects.sentence(_mlds_objects.describe_version(version)), params['id']))
+                                  % (_mlds_select.sentence(_mlds_select.describe_version(version)), params['id']))
         if not params['download_url']:
             raise _mlds.MldsError('download_url is needed to create the file %r: MLDS fetches the file from there '
                                   '(a file without one fails every download).' % params['label'])
         desired['label'] = params['label']
         body = {}
-        for field in _mlds_objects.FILE_FIELDS:
+        for field in _mlds_fields.FILE_FIELDS:
             value = desired[field.option]
             if value is not None:
                 body[field.key] = str(value) if field.kind == 'size' else value
@@ -281,7 +268,7 @@ class FileManager:
 
     def update(self, current, desired):
         file_id = current['releaseFileId']
-        differences = _state.compare(_mlds_objects.FILE_FIELDS, desired, current)
+        differences = _mlds_state.compare(_mlds_fields.FILE_FIELDS, desired, current)
         if not differences:
             return {'changed': False, 'file': current, 'diff': differences.diff()}
         if 'downloadUrl' not in current and desired['download_url'] is None:
@@ -291,7 +278,7 @@ class FileManager:
         self.actions.append('update file %s: %s' % (file_id, ', '.join(differences.names)))
         if self.check:
             return {'changed': True, 'file': current, 'diff': differences.diff()}
-        body = _mlds_objects.file_put_body(_state.merge(_mlds_objects.FILE_FIELDS, desired, current))
+        body = _mlds_fields.file_put_body(_mlds_state.merge(_mlds_fields.FILE_FIELDS, desired, current))
         if desired['file_size'] is not None:
             # Keep the type MLDS uses for this file: a string in 5.2, a number in 6.x.
             body['fileSize'] = (desired['file_size'] if isinstance(current.get('fileSize'), int)
@@ -301,8 +288,7 @@ class FileManager:
 
     def absent(self, current):
         if current is None:
-            return {'changed': False, 'file': None,
-                    'diff': {'before': {'state': 'absent'}, 'after': {'state': 'absent'}}}
+            return _mlds.already_absent('file')
         file_id = current['releaseFileId']
         self.actions.append('delete file %s (%r)' % (file_id, current.get('label')))
         diff = {'before': {'state': 'present', 'label': current.get('label')}, 'after': {'state': 'absent'}}
@@ -313,28 +299,22 @@ class FileManager:
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=_argspec.mlds_spec(
-            package=dict(type='str', required=True),
-            member=dict(type='str'),
-            version=dict(type='str', required=True),
-            id=dict(type='int'),
-            label=dict(type='str'),
-            download_url=dict(type='str'),
-            md5_hash=dict(type='str'),
-            file_size=dict(type='int'),
-            primary_file=dict(type='bool'),
-            checksum_from=dict(type='path'),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-        ),
-        required_one_of=[('id', 'label')],
-        required_together=[('username', 'password')],
-        mutually_exclusive=[('checksum_from', 'md5_hash'), ('checksum_from', 'file_size')],
-        supports_check_mode=True,
-    )
-    _module.require_libraries(module)
-    redact = _mlds.make_redactor(module.params['username'], module.params['password'])
-    _module.run(module, lambda: FileManager(module, redact).run(), redact)
+    module = _argspec.mlds_spec(
+        _argspec.ArgumentSpec(required_one_of=[('id', 'label')],
+                              mutually_exclusive=[('checksum_from', 'md5_hash'), ('checksum_from', 'file_size')]),
+        package=dict(type='str', required=True),
+        member=dict(type='str'),
+        version=dict(type='str', required=True),
+        id=dict(type='int'),
+        label=dict(type='str'),
+        download_url=dict(type='str'),
+        md5_hash=dict(type='str'),
+        file_size=dict(type='int'),
+        primary_file=dict(type='bool'),
+        checksum_from=dict(type='path'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+    ).create_module(supports_check_mode=True)
+    _mlds.run_module(module, FileManager)
 
 
 if __name__ == '__main__':

@@ -23,6 +23,7 @@ author:
   - terminology.releases contributors (@terminology-releases)
 extends_documentation_fragment:
   - terminology.releases.mlds
+  - terminology.releases.connection
   - terminology.releases.attributes
   - terminology.releases.attributes.info_module
   - terminology.releases.attributes.actiongroup_mlds
@@ -189,46 +190,31 @@ packages:
               primary_file: true
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.terminology.releases.plugins.module_utils import (
-    _argspec,
-    _mlds,
-    _mlds_objects,
-    _mlds_output,
-    _module,
-)
+from ansible_collections.terminology.releases.plugins.module_utils import _argspec, _mlds, _mlds_output, _mlds_select
 
 
-def read_packages(module, redact):
-    params = module.params
-    if params['username'] and params['password'] is not None:
-        _mlds.require_account(params, 'read release packages', module.warn)
-    client = _mlds.MldsClient(_module.http_client(module, redact), params['url'], params['username'],
-                              params['password'])
-    if params['id'] is not None:
-        package = client.package(params['id'], missing_ok=True)
-        packages = [package] if package is not None else []
-    else:
-        packages = client.packages()
-    packages = _mlds_objects.find_packages(packages, name=params['name'], member=params['member'])
-    packages = sorted(packages, key=lambda item: _mlds_output.sort_key(item, 'releasePackageId'))
-    return dict(changed=False, packages=[_mlds_output.to_output(package) for package in packages])
+class PackageReader(_mlds.Manager):
+    """Reads packages; an account is optional (anonymous callers see what is online)."""
+
+    def run(self):
+        params = self.params
+        if params['id'] is not None:
+            package = self.client.package(params['id'], missing_ok=True)
+            packages = [package] if package is not None else []
+        else:
+            packages = self.client.packages()
+        packages = _mlds_select.find_packages(packages, name=params['name'], member=params['member'])
+        packages = sorted(packages, key=lambda item: _mlds_output.sort_key(item, 'releasePackageId'))
+        return dict(changed=False, packages=[_mlds_output.to_output(package) for package in packages])
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=_argspec.mlds_spec(
-            id=dict(type='int'),
-            name=dict(type='str'),
-            member=dict(type='str'),
-        ),
-        required_together=[('username', 'password')],
-        supports_check_mode=True,
-    )
-    _module.require_libraries(module)
-    redact = _mlds.make_redactor(module.params['username'], module.params['password'])
-    _module.run(module, lambda: read_packages(module, redact), redact)
+    module = _argspec.mlds_spec(
+        id=dict(type='int'),
+        name=dict(type='str'),
+        member=dict(type='str'),
+    ).create_module(supports_check_mode=True)
+    _mlds.run_module(module, PackageReader)
 
 
 if __name__ == '__main__':

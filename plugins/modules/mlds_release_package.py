@@ -22,6 +22,7 @@ author:
   - terminology.releases contributors (@terminology-releases)
 extends_documentation_fragment:
   - terminology.releases.mlds
+  - terminology.releases.connection
   - terminology.releases.attributes
   - terminology.releases.attributes.actiongroup_mlds
 attributes:
@@ -205,15 +206,14 @@ actions:
 import hashlib
 import os
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.terminology.releases.plugins.module_utils import (
     _argspec,
     _mlds,
-    _mlds_objects,
+    _mlds_fields,
     _mlds_output,
-    _module,
-    _state,
+    _mlds_priority,
+    _mlds_select,
+    _mlds_state,
 )
 
 
@@ -223,16 +223,9 @@ def license_summary(data):
     return {'size': len(data), 'sha256': hashlib.sha256(data).hexdigest()}
 
 
-class PackageManager:
-    def __init__(self, module, redact):
-        self.module = module
-        self.params = module.params
-        self.check = module.check_mode
-        _mlds.require_account(self.params, 'manage release packages', module.warn)
-        self.client = _mlds.MldsClient(_module.http_client(module, redact), self.params['url'],
-                                       self.params['username'], self.params['password'])
-        self.actions = []
-        self._packages = None
+class PackageManager(_mlds.Manager):
+    purpose = 'manage release packages'
+    _packages = None
 
     def packages(self, fresh=False):
         if self._packages is None or fresh:
@@ -243,7 +236,7 @@ class PackageManager:
         params = self.params
         if params['id'] is not None:
             return self.client.package(params['id'], missing_ok=True)
-        return _mlds_objects.one_package(self.packages(), params['name'], params['member'])
+        return _mlds_select.one_package(self.packages(), params['name'], params['member'])
 
     def desired(self, member):
         params = self.params
@@ -264,11 +257,7 @@ class PackageManager:
             outcome = self.create(member)
         else:
             outcome = self.update(current, member)
-        shown = _mlds_output.to_output(outcome['package']) if outcome['package'] else None
-        result = {'changed': outcome['changed'], 'package': shown, 'actions': self.actions}
-        if self.module._diff:
-            result['diff'] = outcome['diff']
-        return result
+        return self.result(outcome, 'package')
 
     # -- licence --
 
@@ -287,14 +276,14 @@ class PackageManager:
 
     def upload_license(self, package_id, data):
         path = self.params['license_file']
-        content_type = self.params['license_content_type'] or _mlds_objects.guess_content_type(path)
+        content_type = self.params['license_content_type'] or _mlds_fields.guess_content_type(path)
         self.client.upload_license(package_id, os.path.basename(path), data, content_type)
 
     # -- priority --
 
     def ranking(self, member_key, fresh=False):
         return [(item.get('releasePackageId'), item.get('priority')) for item in
-                _mlds_objects.find_packages(self.packages(fresh), member=member_key or '')]
+                _mlds_select.find_packages(self.packages(fresh), member=member_key or '')]
 
     # -- states --
 
@@ -304,17 +293,17 @@ class PackageManager:
             raise _mlds.MldsError('MLDS has no release package with id %s. A package cannot be created with a chosen '
                                   'id: leave out id and give name to create one.' % params['id'])
         desired = self.desired(member)
-        body = dict((field.key, desired[field.option]) for field in _mlds_objects.PACKAGE_FIELDS
+        body = dict((field.key, desired[field.option]) for field in _mlds_fields.PACKAGE_FIELDS
                     if field.kind == 'str' and desired.get(field.option) is not None)
         if member:
-            body['member'] = _mlds_objects.member_ref(member)
+            body['member'] = _mlds_fields.member_ref(member)
         data = self.local_license()
         after = dict((option, value) for option, value in desired.items() if value is not None)
         after['state'] = 'present'
         self.actions.append('create package %r%s' % (params['name'], ' in member %s' % member['key'] if member else ''))
         if params['priority'] is not None:
             ranking = self.ranking(member['key']) if member else []
-            target, _moves = _state.priority_after_create(params['priority'], ranking)
+            target, _moves = _mlds_priority.priority_after_create(params['priority'], ranking)
             after['priority'] = target
         if data is not None:
             after['license'] = license_summary(data)
@@ -326,12 +315,12 @@ class PackageManager:
         package_id = created.get('releasePackageId')
         if package_id is None:
             raise _mlds.MldsError('MLDS created the package but returned no releasePackageId.')
-        if member and _mlds_objects.member_key(created) != member['key']:
+        if member and _mlds_fields.member_key(created) != member['key']:
             raise _mlds.MldsError(
                 'MLDS created release package %s under member %s, not %s: staff accounts always create packages '
                 'for their own member, and only an admin can choose another. The package was left in place; delete '
-                'it or set member: %s.' % (package_id, _mlds_objects.member_key(created), member['key'],
-                                           _mlds_objects.member_key(created)))
+                'it or set member: %s.' % (package_id, _mlds_fields.member_key(created), member['key'],
+                                           _mlds_fields.member_key(created)))
         if params['priority'] is not None:
             self.set_priority_after_create(created)
         if data is not None:
@@ -340,16 +329,16 @@ class PackageManager:
 
     def set_priority_after_create(self, created):
         package_id = created['releasePackageId']
-        key = _mlds_objects.member_key(created)
+        key = _mlds_fields.member_key(created)
         ranking = self.ranking(key, fresh=True)
         if package_id not in dict(ranking):
             ranking.append((package_id, created.get('priority')))
-        target, send = _state.plan_priority(self.params['priority'], package_id, ranking)
+        target, send = _mlds_priority.plan_priority(self.params['priority'], package_id, ranking)
         current = dict(ranking).get(package_id)
         if target == current:
             return
         self.actions.append('move package %s to priority %s' % (package_id, target))
-        updated = self.client.update_package(package_id, _mlds_objects.package_put_body(
+        updated = self.client.update_package(package_id, _mlds_fields.package_put_body(
             created, self.member_of(created), send))
         self.check_priority(updated, target)
 
@@ -358,10 +347,10 @@ class PackageManager:
         member = package.get('member')
         if isinstance(member, dict) and member.get('memberId') is not None:
             return member
-        key = _mlds_objects.member_key(package)
+        key = _mlds_fields.member_key(package)
         if key is None:
             raise _mlds.MldsError('%s has no member; set member to give it one.'
-                                  % _mlds_objects.sentence(_mlds_objects.describe_package(package)))
+                                  % _mlds_select.sentence(_mlds_select.describe_package(package)))
         return self.client.member(key)
 
     def check_priority(self, package, target):
@@ -376,15 +365,15 @@ class PackageManager:
         desired = self.desired(member)
         if params['id'] is None:
             desired['name'] = None  # found by this name: nothing to rename
-        differences = _state.compare(_mlds_objects.PACKAGE_FIELDS, desired, current)
+        differences = _mlds_state.compare(_mlds_fields.PACKAGE_FIELDS, desired, current)
         send = current.get('priority')
         target = None
         if params['priority'] is not None:
-            key = member['key'] if member else _mlds_objects.member_key(current)
+            key = member['key'] if member else _mlds_fields.member_key(current)
             ranking = self.ranking(key)
             if package_id not in dict(ranking):
                 ranking.append((package_id, current.get('priority')))
-            target, send = _state.plan_priority(params['priority'], package_id, ranking)
+            target, send = _mlds_priority.plan_priority(params['priority'], package_id, ranking)
             if target != current.get('priority'):
                 differences.add('priority', current.get('priority'), target)
         fields_change = bool(differences)
@@ -403,14 +392,14 @@ class PackageManager:
         if self.check:
             return {'changed': True, 'package': current, 'diff': differences.diff()}
         if fields_change:
-            body = _mlds_objects.package_put_body(_state.merge(_mlds_objects.PACKAGE_FIELDS, desired, current),
+            body = _mlds_fields.package_put_body(_mlds_state.merge(_mlds_fields.PACKAGE_FIELDS, desired, current),
                                                   member or self.member_of(current), send)
             updated = self.client.update_package(package_id, body)
-            if member and _mlds_objects.member_key(updated) != member['key']:
+            if member and _mlds_fields.member_key(updated) != member['key']:
                 raise _mlds.MldsError(
                     'MLDS kept release package %s in member %s instead of moving it to %s: only an admin can change '
                     'a package\'s member (MLDS ignores the member in a staff update). The other fields were updated.'
-                    % (package_id, _mlds_objects.member_key(updated), member['key']))
+                    % (package_id, _mlds_fields.member_key(updated), member['key']))
             if target is not None:
                 self.check_priority(updated, target)
         if 'license' in differences:
@@ -419,60 +408,53 @@ class PackageManager:
 
     def absent(self, current):
         if current is None:
-            unchanged = {'before': {'state': 'absent'}, 'after': {'state': 'absent'}}
-            return {'changed': False, 'package': None, 'diff': unchanged}
+            return _mlds.already_absent('package')
         package_id = current['releasePackageId']
         versions = _mlds_output.sort_package(current).get('releaseVersions') or []
-        online = [version for version in versions if _mlds_objects.is_online(version)]
+        online = [version for version in versions if _mlds_fields.is_online(version)]
         if online and not self.params['take_offline']:
             raise _mlds.MldsError(
                 '%s has online versions: %s. MLDS refuses to delete a package with an online version; take them '
                 'offline first, or set take_offline: true.'
-                % (_mlds_objects.sentence(_mlds_objects.describe_package(current)),
-                   ', '.join(_mlds_objects.describe_version(version) for version in online)))
+                % (_mlds_select.sentence(_mlds_select.describe_package(current)),
+                   ', '.join(_mlds_select.describe_version(version) for version in online)))
         for version in online:
             self.actions.append('take version %s offline' % version.get('releaseVersionId'))
         self.actions.append('delete package %s' % package_id)
-        before = {'state': 'present', 'name': current.get('name'), 'member': _mlds_objects.member_key(current)}
+        before = {'state': 'present', 'name': current.get('name'), 'member': _mlds_fields.member_key(current)}
         diff = {'before': before, 'after': {'state': 'absent'}}
         if self.check:
             return {'changed': True, 'package': current, 'diff': diff}
         for version in online:
-            body = _mlds_objects.version_put_body(version)
-            body['releaseType'] = _mlds_objects.OFFLINE
+            body = _mlds_fields.version_put_body(version)
+            body['releaseType'] = _mlds_fields.OFFLINE
             self.client.update_version(package_id, version['releaseVersionId'], body)
         legacy = [version for version in versions if version.get('online') is True]
         on_409 = None
         if legacy:
             on_409 = ('MLDS 5.2 guards package deletes with the legacy "online" flag, which is still set on %s and '
                       'which no update can clear. Ask the MLDS administrators to clear it, or leave the package.'
-                      % ', '.join(_mlds_objects.describe_version(version) for version in legacy))
+                      % ', '.join(_mlds_select.describe_version(version) for version in legacy))
         self.client.delete_package(package_id, on_409=on_409)
         return {'changed': True, 'package': None, 'diff': diff}
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=_argspec.mlds_spec(
-            id=dict(type='int'),
-            name=dict(type='str'),
-            member=dict(type='str'),
-            description=dict(type='str'),
-            copyrights=dict(type='str'),
-            release_package_uri=dict(type='str'),
-            priority=dict(type='int'),
-            license_file=dict(type='path'),
-            license_content_type=dict(type='str'),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-            take_offline=dict(type='bool', default=False),
-        ),
-        required_one_of=[('id', 'name')],
-        required_together=[('username', 'password')],
-        supports_check_mode=True,
-    )
-    _module.require_libraries(module)
-    redact = _mlds.make_redactor(module.params['username'], module.params['password'])
-    _module.run(module, lambda: PackageManager(module, redact).run(), redact)
+    module = _argspec.mlds_spec(
+        _argspec.ArgumentSpec(required_one_of=[('id', 'name')]),
+        id=dict(type='int'),
+        name=dict(type='str'),
+        member=dict(type='str'),
+        description=dict(type='str'),
+        copyrights=dict(type='str'),
+        release_package_uri=dict(type='str'),
+        priority=dict(type='int'),
+        license_file=dict(type='path'),
+        license_content_type=dict(type='str'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        take_offline=dict(type='bool', default=False),
+    ).create_module(supports_check_mode=True)
+    _mlds.run_module(module, PackageManager)
 
 
 if __name__ == '__main__':

@@ -22,6 +22,7 @@ author:
   - terminology.releases contributors (@terminology-releases)
 extends_documentation_fragment:
   - terminology.releases.mlds
+  - terminology.releases.connection
   - terminology.releases.attributes
   - terminology.releases.attributes.actiongroup_mlds
 attributes:
@@ -216,69 +217,54 @@ actions:
   sample: ["update version 4103: release_type", "notify affiliates"]
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.terminology.releases.plugins.module_utils import (
     _argspec,
     _mlds,
-    _mlds_objects,
-    _mlds_output,
-    _module,
-    _state,
+    _mlds_fields,
+    _mlds_select,
+    _mlds_state,
 )
 
 # The fields the version update writes (archive has its own endpoint).
-PUT_FIELDS = tuple(field for field in _mlds_objects.VERSION_FIELDS if field.option != 'archived')
-ARCHIVE_FIELD = tuple(field for field in _mlds_objects.VERSION_FIELDS if field.option == 'archived')
+PUT_FIELDS = tuple(field for field in _mlds_fields.VERSION_FIELDS if field.option != 'archived')
+ARCHIVE_FIELD = tuple(field for field in _mlds_fields.VERSION_FIELDS if field.option == 'archived')
 
 
-class VersionManager:
-    def __init__(self, module, redact):
-        self.module = module
-        self.params = module.params
-        self.check = module.check_mode
-        _mlds.require_account(self.params, 'manage release versions', module.warn)
-        self.client = _mlds.MldsClient(_module.http_client(module, redact), self.params['url'],
-                                       self.params['username'], self.params['password'])
-        self.actions = []
-        self.notified = False
+class VersionManager(_mlds.Manager):
+    purpose = 'manage release versions'
+    notified = False
 
     def desired(self):
         params = self.params
-        return dict((field.option, params[field.option]) for field in _mlds_objects.VERSION_FIELDS)
+        return dict((field.option, params[field.option]) for field in _mlds_fields.VERSION_FIELDS)
 
     def run(self):
         params = self.params
-        if params['published_at'] is not None and not _mlds_objects.valid_date(params['published_at']):
+        if params['published_at'] is not None and not _mlds_fields.valid_date(params['published_at']):
             raise _mlds.MldsError('published_at must be a date as YYYY-MM-DD, not %r.' % params['published_at'])
-        package = _mlds_objects.resolve_package(self.client, params['package'], params['member'])
+        package = _mlds_select.resolve_package(self.client, params['package'], params['member'])
         self.package_id = package['releasePackageId']
         if params['id'] is not None:
-            current = _mlds_objects.one_version(package, version_id=params['id'])
+            current = _mlds_select.one_version(package, version_id=params['id'])
         else:
-            current = _mlds_objects.one_version(package, name=params['name'])
+            current = _mlds_select.one_version(package, name=params['name'])
         if params['state'] == 'absent':
             outcome = self.absent(current)
         elif current is None:
             outcome = self.create(package)
         else:
             outcome = self.update(current)
-        result = {'changed': outcome['changed'], 'version': _mlds_output.to_output(outcome['version'])
-                  if outcome['version'] else None,
-                  'package_id': self.package_id, 'notified': self.notified, 'actions': self.actions}
-        if self.module._diff:
-            result['diff'] = outcome['diff']
-        return result
+        return self.result(outcome, 'version', package_id=self.package_id, notified=self.notified)
 
     def create(self, package):
         params = self.params
         if params['id'] is not None:
             raise _mlds.MldsError('%s has no version with id %s. A version cannot be created with a chosen id: leave '
                                   'out id and give name to create one.'
-                                  % (_mlds_objects.sentence(_mlds_objects.describe_package(package)), params['id']))
+                                  % (_mlds_select.sentence(_mlds_select.describe_package(package)), params['id']))
         desired = self.desired()
         if desired['release_type'] is None:
-            desired['release_type'] = _mlds_objects.OFFLINE
+            desired['release_type'] = _mlds_fields.OFFLINE
         body = dict((field.key, desired[field.option]) for field in PUT_FIELDS if desired[field.option] is not None)
         after = dict((option, value) for option, value in desired.items() if value is not None)
         after['state'] = 'present'
@@ -286,7 +272,7 @@ class VersionManager:
         self.actions.append('create version %r (%s)' % (params['name'], desired['release_type']))
         if params['archived']:
             self.actions.append('archive the version')
-        notify = params['notify_affiliates'] and desired['release_type'] == _mlds_objects.ONLINE
+        notify = params['notify_affiliates'] and desired['release_type'] == _mlds_fields.ONLINE
         if notify:
             self.actions.append('notify affiliates')
         if self.check:
@@ -309,12 +295,12 @@ class VersionManager:
         desired = self.desired()
         if params['id'] is None:
             desired['name'] = None  # found by this name: nothing to rename
-        differences = _state.compare(PUT_FIELDS, desired, current)
+        differences = _mlds_state.compare(PUT_FIELDS, desired, current)
         put = bool(differences)
-        _state.compare(ARCHIVE_FIELD, desired, current, differences)
+        _mlds_state.compare(ARCHIVE_FIELD, desired, current, differences)
         archive = 'archived' in differences
-        going_online = ('release_type' in differences and desired['release_type'] == _mlds_objects.ONLINE
-                        and not _mlds_objects.is_online(current))
+        going_online = ('release_type' in differences and desired['release_type'] == _mlds_fields.ONLINE
+                        and not _mlds_fields.is_online(current))
         notify = params['notify_affiliates'] and going_online
         if not differences:
             return {'changed': False, 'version': current, 'diff': differences.diff()}
@@ -336,7 +322,7 @@ class VersionManager:
             if not current.get('releaseType') and desired['release_type'] is None:
                 self.module.warn('Version %s has no releaseType. MLDS needs one in every update, so it is set to '
                                  'offline (which is how MLDS treats a missing one).' % version_id)
-            body = _mlds_objects.version_put_body(_state.merge(PUT_FIELDS, desired, current))
+            body = _mlds_fields.version_put_body(_mlds_state.merge(PUT_FIELDS, desired, current))
             updated = self.client.update_version(self.package_id, version_id, body)
             wanted = desired['release_type']
             if wanted is not None and (updated.get('releaseType') or '').lower() != wanted:
@@ -355,15 +341,14 @@ class VersionManager:
 
     def absent(self, current):
         if current is None:
-            return {'changed': False, 'version': None,
-                    'diff': {'before': {'state': 'absent'}, 'after': {'state': 'absent'}}}
+            return _mlds.already_absent('version')
         version_id = current['releaseVersionId']
-        if _mlds_objects.is_online(current) and not self.params['take_offline']:
+        if _mlds_fields.is_online(current) and not self.params['take_offline']:
             raise _mlds.MldsError('%s is online. MLDS refuses to delete an online version; take it offline first, or '
                                   'set take_offline: true.'
-                                  % _mlds_objects.sentence(_mlds_objects.describe_version(current)))
+                                  % _mlds_select.sentence(_mlds_select.describe_version(current)))
         files = sorted(current.get('releaseFiles') or [], key=lambda item: str(item.get('releaseFileId')))
-        if _mlds_objects.is_online(current):
+        if _mlds_fields.is_online(current):
             self.actions.append('take version %s offline' % version_id)
         for release_file in files:
             self.actions.append('delete file %s (%r)' % (release_file.get('releaseFileId'), release_file.get('label')))
@@ -373,9 +358,9 @@ class VersionManager:
                 'after': {'state': 'absent'}}
         if self.check:
             return {'changed': True, 'version': current, 'diff': diff}
-        if _mlds_objects.is_online(current):
-            body = _mlds_objects.version_put_body(current)
-            body['releaseType'] = _mlds_objects.OFFLINE
+        if _mlds_fields.is_online(current):
+            body = _mlds_fields.version_put_body(current)
+            body['releaseType'] = _mlds_fields.OFFLINE
             self.client.update_version(self.package_id, version_id, body)
         for release_file in files:
             self.client.delete_file(self.package_id, version_id, release_file['releaseFileId'])
@@ -384,32 +369,26 @@ class VersionManager:
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=_argspec.mlds_spec(
-            package=dict(type='str', required=True),
-            member=dict(type='str'),
-            id=dict(type='int'),
-            name=dict(type='str'),
-            description=dict(type='str'),
-            summary=dict(type='str'),
-            release_type=dict(type='str', choices=list(_mlds_objects.RELEASE_TYPES)),
-            published_at=dict(type='str'),
-            version_uri=dict(type='str'),
-            version_dependent_uri=dict(type='str'),
-            version_dependent_derivative_uri=dict(type='str'),
-            package_type=dict(type='str'),
-            archived=dict(type='bool'),
-            notify_affiliates=dict(type='bool', default=False),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-            take_offline=dict(type='bool', default=False),
-        ),
-        required_one_of=[('id', 'name')],
-        required_together=[('username', 'password')],
-        supports_check_mode=True,
-    )
-    _module.require_libraries(module)
-    redact = _mlds.make_redactor(module.params['username'], module.params['password'])
-    _module.run(module, lambda: VersionManager(module, redact).run(), redact)
+    module = _argspec.mlds_spec(
+        _argspec.ArgumentSpec(required_one_of=[('id', 'name')]),
+        package=dict(type='str', required=True),
+        member=dict(type='str'),
+        id=dict(type='int'),
+        name=dict(type='str'),
+        description=dict(type='str'),
+        summary=dict(type='str'),
+        release_type=dict(type='str', choices=list(_mlds_fields.RELEASE_TYPES)),
+        published_at=dict(type='str'),
+        version_uri=dict(type='str'),
+        version_dependent_uri=dict(type='str'),
+        version_dependent_derivative_uri=dict(type='str'),
+        package_type=dict(type='str'),
+        archived=dict(type='bool'),
+        notify_affiliates=dict(type='bool', default=False),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        take_offline=dict(type='bool', default=False),
+    ).create_module(supports_check_mode=True)
+    _mlds.run_module(module, VersionManager)
 
 
 if __name__ == '__main__':

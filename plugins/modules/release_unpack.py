@@ -210,12 +210,11 @@ marker:
 import os
 import re
 import shutil
-import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.formatters import human_to_bytes
 
-from ansible_collections.terminology.releases.plugins.module_utils import _unpack
+from ansible_collections.terminology.releases.plugins.module_utils import _module, _unpack
 
 _SHA256 = re.compile(r'^[0-9a-f]{64}$')
 
@@ -279,6 +278,14 @@ class Unpack:
                 'file_count': len(marker.get('files') or []), 'total_size': marker.get('total_size')}
 
     def run(self):
+        try:
+            return self.unpack()
+        except OSError as exc:
+            # The file system's refusal (permissions, a read-only mount) is the user's to fix: say what and where.
+            raise _unpack.UnpackError('Unpacking failed: %s%s.' % (exc.strerror or exc, ' (%s)' % exc.filename
+                                                                   if exc.filename else '')) from None
+
+    def unpack(self):
         params = self.params
         src = os.path.abspath(params['src'])
         dest = os.path.abspath(params['dest']).rstrip(os.sep) or os.sep
@@ -371,14 +378,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
-        result = Unpack(module).run()
-    except _unpack.UnpackError as exc:
-        module.fail_json(msg=str(exc))
-    except OSError as exc:
-        module.fail_json(msg='Unpacking failed: %s%s.' % (exc.strerror or exc, ' (%s)' % exc.filename if exc.filename else ''),
-                         exception=traceback.format_exc())
-    module.exit_json(**result)
+    _module.run(module, Unpack(module).run)
 
 
 if __name__ == '__main__':

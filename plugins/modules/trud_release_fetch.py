@@ -28,6 +28,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.files
   - terminology.releases.trud
+  - terminology.releases.connection
   - terminology.releases.trud.selection
   - terminology.releases.attributes
   - terminology.releases.attributes.actiongroup_trud
@@ -66,15 +67,6 @@ options:
     type: str
     choices: [auto, all, sha256, signature, size]
     default: auto
-  trusted_fingerprints:
-    description:
-      - Fingerprints of OpenPGP keys whose signature over the checksum file is accepted. A signature by
-        the signing subkey or by its primary key counts.
-      - The public key file is downloaded from TRUD with the release, so it proves nothing by itself.
-        Trust comes only from this list.
-      - Defaults to TRUD's signing key, C(71ED5964BAE53E83556320A42BE59DADEE84BEB0).
-    type: list
-    elements: str
   keep_support_files:
     description:
       - Also keep the checksum XML, its signature (under its C(.xml.asc) name) and the public key file
@@ -94,12 +86,6 @@ options:
         modification time and inode. It reads no archive byte.
     type: bool
     default: false
-  maintenance_window_warning:
-    description:
-      - TRUD asks automation to run on weekdays 09:00-18:00 or at 00:00-06:00 UK time, to avoid
-        planned maintenance. Warn when an archive download starts outside those hours.
-    type: bool
-    default: true
   lock_timeout:
     description:
       - Seconds to wait for another run that holds the lock on O(dest) before failing.
@@ -109,6 +95,8 @@ requirements:
   - requests
   - python-gnupg and the C(gpg) binary, unless O(verify) is V(sha256) or V(size)
 notes:
+  - A download that breaks off is resumed from its last whole block on each of the O(retries) and on the next run,
+    when the server honours ranges.
   - Resuming rebuilds the hash state by reading the bytes already in the partial file from disk. It does
     not download them again.
   - The lock is an C(flock) on the destination directory. It serialises runs on one host. It does not
@@ -118,6 +106,9 @@ notes:
     refused before its first byte, with the numbers in the message.
   - A connection that stalls longer than O(timeout) loses what arrived of the 1 MiB block being read; the retry
     resumes after the last whole block written.
+  - A release that offers fewer checks than O(verify) asks for (older dm+d and ODS releases have no SHA-256) gives a
+    warning only in a run that downloads the archive (or, in check mode, would). A run with nothing to do stays
+    quiet. To acknowledge a release that never offers a SHA-256, set O(verify=signature) for it.
 seealso:
   - module: terminology.releases.trud_release_info
   - module: ansible.builtin.get_url
@@ -240,11 +231,11 @@ import posixpath
 import time
 from urllib.parse import unquote, urlparse
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.terminology.releases.plugins.module_utils import (
     _argspec,
+    _connection,
     _download,
+    _fs,
     _module,
     _signature,
     _trud,
@@ -252,8 +243,9 @@ from ansible_collections.terminology.releases.plugins.module_utils import (
 from ansible_collections.terminology.releases.plugins.module_utils._http import Redactor
 
 
-def plan_checks(mode, release, warn):
-    """The checks to run for this release under the chosen verification mode."""
+def plan_checks(mode, release):
+    """The checks to run for this release under the chosen verification mode, and the warning to give when the
+    archive is downloaded with fewer checks than the release could have had (None if there is nothing to say)."""
     has_sha256 = _trud.expected_sha256(release) is not None
     has_signature = _trud.has_signature_files(release)
     wanted = {'auto': ('sha256', 'signature'), 'all': ('sha256', 'signature'), 'sha256': ('sha256',),
@@ -264,12 +256,14 @@ def plan_checks(mode, release, warn):
         raise _trud.TrudError('Release %s does not offer %s, which verify=%s requires.'
                               % (release['id'], ' or '.join(missing), mode))
     checks = ['size'] + [check for check in wanted if offered[check]]
+    warning = None
     if checks == ['size']:
-        warn('Release %s is verified by its size only: %s' % (
-            release['id'], 'verify=size was chosen.' if mode == 'size' else 'it offers no SHA-256 and no signature.'))
+        warning = 'Release %s is verified by its size only: %s' % (
+            release['id'], 'verify=size was chosen.' if mode == 'size' else 'it offers no SHA-256 and no signature.')
     elif mode == 'auto' and missing:
-        warn('Release %s offers no %s; verified by %s.' % (release['id'], ' or '.join(missing), ', '.join(checks)))
-    return checks
+        warning = ('Release %s offers no %s; verified by %s. To acknowledge this for releases that never offer it, '
+                   'set verify: %s.' % (release['id'], ' or '.join(missing), ', '.join(checks), checks[-1]))
+    return checks, warning
 
 
 def support_file_name(release, kind):
@@ -281,31 +275,12 @@ def support_file_name(release, kind):
     return _trud.safe_file_name(name)
 
 
-def write_if_different(path, data, write=True):
-    try:
-        with open(path, 'rb') as handle:
-            if handle.read() == data:
-                return False
-    except OSError:
-        pass
-    if not write:
-        return True
-    temp = '%s.%d.tmp' % (path, os.getpid())
-    with open(temp, 'wb') as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(temp, _download.default_file_mode())
-    os.replace(temp, path)
-    return True
-
-
 class TrudFetch:
     def __init__(self, module, redact):
         self.module = module
         self.params = module.params
         self.redact = redact
-        self.http = _module.http_client(module, redact)
+        self.http = _connection.http_client(module, redact)
         self.client = _trud.TrudClient(self.http, self.params['base_url'], self.params['api_key'])
 
     def release(self):
@@ -326,7 +301,8 @@ class TrudFetch:
         digests = _signature.parse_fciv(files['checksum'], release['archiveFileName'])
         return signer, digests, files
 
-    def describe_download_status(self, status):
+    @staticmethod
+    def describe_download_status(status):
         if status in (400, 401, 403, 404):
             return ('TRUD answered HTTP %s for the archive. The key may have been disabled or the subscription '
                     'withdrawn since the release list was read' % status)
@@ -335,121 +311,66 @@ class TrudFetch:
     def run(self):
         started = time.monotonic()
         params = self.params
-        dest_dir = params['dest']
-        if not os.path.isdir(dest_dir):
-            raise _trud.TrudError('dest %s is not an existing directory.' % dest_dir)
+        _fs.require_directory(params['dest'], 'dest', _trud.TrudError)
         release = self.release()
-        checks = plan_checks(params['verify'], release, self.module.warn)
+        checks, warning = plan_checks(params['verify'], release)
         signer, signed, files = (self.signed_checksum(release) if 'signature' in checks else (None, {}, {}))
-        name = release['archiveFileName']
-        dest = os.path.join(dest_dir, name)
         target = _download.Target(
-            name, release['archiveFileSizeBytes'],
+            release['archiveFileName'], release['archiveFileSizeBytes'],
             sha256=_trud.expected_sha256(release) if 'sha256' in checks else None,
             sha1=signed.get('sha1'),
             identity={'item': params['item'], 'release_id': release['id'], 'release_date': release['releaseDate']})
-        algorithms = ['sha256', 'sha1'] if signer else ['sha256']
-        if self.module.check_mode:
-            outcome = self.predict(dest, target, algorithms)
-            outcome['support_files'], support_changed = self.keep_support_files(release, files, dest_dir, write=False)
-        else:
-            with _download.directory_lock(dest_dir, params['lock_timeout']):
-                outcome = self.apply(dest, target, algorithms, release, checks, signer)
-                outcome['support_files'], support_changed = self.keep_support_files(release, files, dest_dir)
-        diff = {'before': outcome.pop('before'), 'before_header': dest, 'after_header': dest,
-                'after': {'path': dest, 'exists': True, 'size': target.size, 'sha256': outcome['sha256'],
-                          'release_id': release['id']}}
-        # set_fs_attributes_if_different adds mode/owner/group before and after to the diff it is given.
-        outcome['changed'] = self.file_attributes(dest, outcome['changed'] or support_changed, diff)
+        request = _download.FetchRequest(
+            params['dest'], target, release['archiveFileUrl'], ['sha256', 'sha1'] if signer else ['sha256'],
+            self.http, self.describe_download_status, report=('sha256', 'sha1'), shown=('sha256',),
+            identity_key='release_id', record_extra={'verified': checks, 'signature': signer},
+            before_download=self.warn_outside_window,
+            side_files=lambda write: self.keep_support_files(release, files, write))
+        outcome = _download.verified_fetch(self.module, request)
+        if warning and outcome['downloaded']:
+            # Only when bytes are (or in check mode would be) accepted on fewer checks: a no-op run stays quiet.
+            self.module.warn(warning)
         outcome.update(
-            path=dest, release=_trud.normalise(release, self.redact), size=target.size,
-            verified=checks, signature=signer,
+            release=_trud.normalise(release, self.redact), verified=checks, signature=signer,
             elapsed_seconds=round(time.monotonic() - started, 3),
         )
-        if self.module._diff:
-            outcome['diff'] = diff
         return outcome
 
-    def identity_before(self, dest, state, digests):
-        record = _download.read_record(dest) or {}
-        exists = state != 'absent'
-        return {'path': dest, 'exists': exists,
-                'size': os.path.getsize(dest) if exists else None,
-                'sha256': digests.get('sha256') if exists else None,
-                'release_id': (record.get('identity') or {}).get('release_id') if exists else None}
-
-    def predict(self, dest, target, algorithms):
-        state, digests, _read = _download.inspect(dest, target, algorithms, self.params['rehash'])
-        download = self.params['force'] or state not in ('verified', 'matches')
-        return {
-            'changed': download, 'downloaded': download, 'bytes_transferred': 0, 'bytes_resumed': 0,
-            'sha256': target.digests.get('sha256') if download else digests.get('sha256'),
-            'sha1': target.digests.get('sha1') if download else digests.get('sha1'),
-            'before': self.identity_before(dest, state, digests),
-        }
-
-    def apply(self, dest, target, algorithms, release, checks, signer):
-        state, digests, _read = _download.inspect(dest, target, algorithms, self.params['rehash'])
-        before = self.identity_before(dest, state, digests)
-        extra = {'verified': checks, 'signature': signer}
-        if state in ('verified', 'matches') and not self.params['force']:
-            if state == 'matches':
-                # Right bytes but no current record (a copy made by hand, or rehash): record them, change nothing.
-                _download.write_record(dest, target, digests, extra)
-            return {'changed': False, 'downloaded': False, 'bytes_transferred': 0, 'bytes_resumed': 0,
-                    'sha256': digests.get('sha256'), 'sha1': digests.get('sha1'), 'before': before}
-        if self.params['maintenance_window_warning']:
-            self.warn_outside_window()
-        result = _download.fetch_to(self.http, release['archiveFileUrl'], dest, target, algorithms,
-                                    self.describe_download_status)
-        _download.write_record(dest, target, result.digests, extra)
-        return {'changed': True, 'downloaded': True, 'bytes_transferred': result.bytes_transferred,
-                'bytes_resumed': result.bytes_resumed, 'sha256': result.digests.get('sha256'),
-                'sha1': result.digests.get('sha1'), 'before': before}
-
     def warn_outside_window(self):
-        if not _trud.within_trud_hours(time.time()):
+        if self.params['maintenance_window_warning'] and not _trud.within_trud_hours(time.time()):
             self.module.warn('This download runs outside the hours TRUD asks automation to use (weekdays '
                              '09:00-18:00 or 00:00-06:00 UK time). Set maintenance_window_warning: false to '
                              'silence this.')
 
-    def keep_support_files(self, release, files, dest_dir, write=True):
+    def keep_support_files(self, release, files, write):
         """Keep checksum, signature and key beside the archive; with write=False only say whether that would change."""
         if not self.params['keep_support_files']:
-            return [], False
+            return {'support_files': []}, False
         if not files:
             files = dict((kind, self.client.small_file(release[kind + 'FileUrl'], kind)) for kind in
                          _trud.SUPPORT_FILES if release.get(kind + 'FileUrl'))
         paths, changed = [], False
         for kind in _trud.SUPPORT_FILES:
             if kind in files:
-                path = os.path.join(dest_dir, support_file_name(release, kind))
-                changed = write_if_different(path, files[kind], write) or changed
+                path = os.path.join(self.params['dest'], support_file_name(release, kind))
+                changed = _fs.write_if_different(path, files[kind], write) or changed
                 paths.append(path)
-        return paths, changed
-
-    def file_attributes(self, dest, changed, diff):
-        if not os.path.exists(dest):
-            return changed  # check mode before a first download
-        file_args = self.module.load_file_common_arguments(self.params, path=dest)
-        return self.module.set_fs_attributes_if_different(file_args, changed, diff=diff)
+        return {'support_files': paths}, changed
 
 
 def main():
     spec = _argspec.trud_spec(
+        _argspec.trud_selection_spec(),
         dest=dict(type='path', required=True),
         verify=dict(type='str', default='auto', choices=['auto', 'all', 'sha256', 'signature', 'size']),
-        trusted_fingerprints=dict(type='list', elements='str'),
         keep_support_files=dict(type='bool', default=False),
         force=dict(type='bool', default=False),
         rehash=dict(type='bool', default=False),
-        maintenance_window_warning=dict(type='bool', default=True),
         lock_timeout=dict(type='float', default=3600),
     )
-    spec.update(_argspec.selection_spec())
-    module = AnsibleModule(argument_spec=spec, mutually_exclusive=_argspec.SELECTION_EXCLUSIVE,
-                           supports_check_mode=True, add_file_common_args=True)
-    _module.require_libraries(module, gnupg=module.params['verify'] in ('auto', 'all', 'signature'))
+    module = spec.create_module(supports_check_mode=True, add_file_common_args=True)
+    if module.params['verify'] in ('auto', 'all', 'signature'):
+        _signature.require_gnupg(module)
     redact = Redactor([module.params['api_key']])
     _module.run(module, lambda: TrudFetch(module, redact).run(), redact)
 

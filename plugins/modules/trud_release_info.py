@@ -18,6 +18,7 @@ author:
   - terminology.releases contributors (@terminology-releases)
 extends_documentation_fragment:
   - terminology.releases.trud
+  - terminology.releases.connection
   - terminology.releases.trud.selection
   - terminology.releases.attributes
   - terminology.releases.attributes.info_module
@@ -126,15 +127,13 @@ releases:
       public_key_id: 6
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.terminology.releases.plugins.module_utils import _argspec, _module, _trud
+from ansible_collections.terminology.releases.plugins.module_utils import _argspec, _connection, _module, _trud
 from ansible_collections.terminology.releases.plugins.module_utils._http import Redactor
 
 
 def list_releases(module, redact):
     params = module.params
-    client = _trud.TrudClient(_module.http_client(module, redact), params['base_url'], params['api_key'])
+    client = _trud.TrudClient(_connection.http_client(module, redact), params['base_url'], params['api_key'])
     releases = client.releases(params['item'], latest=params['latest'])
     selected = any(params[key] is not None for key in ('release_id', 'release_name', 'release_date'))
     if selected:
@@ -144,14 +143,11 @@ def list_releases(module, redact):
 
 
 def main():
-    spec = _argspec.trud_spec(latest=dict(type='bool', default=False))
-    spec.update(_argspec.selection_spec())
-    module = AnsibleModule(
-        argument_spec=spec,
-        mutually_exclusive=[_argspec.SELECTION_EXCLUSIVE[0] + ('latest',)],
-        supports_check_mode=True,
-    )
-    _module.require_libraries(module)
+    module = _argspec.trud_spec(
+        _argspec.trud_selection_spec(),
+        _argspec.ArgumentSpec(mutually_exclusive=[('latest', 'release_id', 'release_name', 'release_date')]),
+        latest=dict(type='bool', default=False),
+    ).create_module(supports_check_mode=True)
     redact = Redactor([module.params['api_key']])
     _module.run(module, lambda: list_releases(module, redact), redact)
 

@@ -89,6 +89,25 @@ def test_affiliate_fetch_is_verified_and_idempotent(mlds, sandbox, published, wo
     assert sandbox.mlds_state()['download_counts'][str(archive['releaseFileId'])] == 1
 
 
+def test_diff_shows_a_mode_change(mlds, sandbox, published, workspace):  # pylint: disable=redefined-outer-name
+    """Like the TRUD fetch: a run that only changes the file's mode shows it in --diff (check mode and real)."""
+    dest = workspace / 'dest'
+    dest.mkdir()
+
+    def fetch(title, mode, **task):
+        return dict(mlds.task('mlds_release_fetch', title, user='affiliate', package='SNOMED CT Swedish Extension',
+                              version='2026-03-01', dest=str(dest), mode=mode), diff=True, **task)
+
+    run = mlds.run([fetch('0644', '0644'), fetch('0600 (check)', '0600', check_mode=True), fetch('0600', '0600')])
+    for task in ('0600 (check)', '0600'):
+        result = run.result(task)
+        assert result['changed'] is True and result['downloaded'] is False, run.describe()
+        assert result['diff']['before']['mode'] == '0644' and result['diff']['after']['mode'] == '0600', result['diff']
+        assert result['diff']['before']['md5'] == result['diff']['after']['md5']
+    assert oct((dest / ARCHIVE).stat().st_mode & 0o777) == oct(0o600)
+    assert len(sandbox.download_requests()) == 1, 'changing the mode downloaded again'
+
+
 def test_unapproved_affiliate_is_refused_clearly(mlds, sandbox, published, workspace):  # pylint: disable=redefined-outer-name
     _package, _version, archive = published
     dest = workspace / 'dest'

@@ -229,3 +229,20 @@ def test_concurrent_runs_download_once(runner, fetch_task, sandbox, dest):
     assert sha256_file(dest / release['archiveFileName']) == release['archiveFileSha256'].lower()
     assert names(dest) == sorted([release['archiveFileName'], record_name(release)])
     assert all(result['sha256'] == release['archiveFileSha256'].lower() for result in results)
+
+
+def test_a_release_without_sha256_warns_only_when_it_is_downloaded(run_playbook, fetch_task, sandbox, dest):
+    """Nightly jobs that alert on warnings stay quiet on a no-op run; the run that downloads says what was checked."""
+    sandbox.sandbox.add_release(101, size=1_000_003, sha256='omit')
+    first = run_playbook([dict(fetch_task('check'), check_mode=True), fetch_task()])
+    for task in ('check', 'fetch'):
+        assert first.result(task)['downloaded'] is True
+        assert any('offers no sha256' in warning and 'verify: signature' in warning
+                   for warning in first.warnings(task)), first.warnings(task)
+    again = run_playbook([fetch_task(), dict(fetch_task('check'), check_mode=True)])
+    for task in ('fetch', 'check'):
+        assert again.result(task)['changed'] is False
+        assert again.warnings(task) == [], again.warnings(task)
+    acknowledged = run_playbook([fetch_task(verify='signature', force=True)])
+    assert acknowledged.result()['verified'] == ['size', 'signature']
+    assert not [warning for warning in acknowledged.warnings() if 'sha256' in warning], acknowledged.warnings()

@@ -24,10 +24,10 @@ from ansible_collections.terminology.releases.plugins.module_utils._download imp
     DownloadError,
     Target,
     VerificationError,
-    default_file_mode,
     fetch_to,
     partial_path,
 )
+from ansible_collections.terminology.releases.plugins.module_utils._fs import default_file_mode
 from ansible_collections.terminology.releases.plugins.module_utils._http import HttpClient
 
 # A little over two chunks, so that a download takes several reads and a resume starts mid-chunk.

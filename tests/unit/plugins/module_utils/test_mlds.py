@@ -22,8 +22,17 @@ import traceback
 from urllib.parse import quote, quote_plus
 
 import pytest
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
-from ansible_collections.terminology.releases.plugins.module_utils import _download, _mlds, _mlds_objects, _mlds_output
+from ansible_collections.terminology.releases.plugins.module_utils import (
+    _download,
+    _fs,
+    _mlds,
+    _mlds_download,
+    _mlds_fields,
+    _mlds_output,
+    _mlds_select,
+)
 from ansible_collections.terminology.releases.plugins.module_utils._http import (
     REDACTED,
     HttpClient,
@@ -578,7 +587,7 @@ def test_file_update_is_a_put_on_the_collection_with_the_id_in_the_body(mlds, ma
     path = '/api/releasePackages/4101/releaseVersions/4103/releaseFiles'
     mlds.route('PUT', path, ok_json({'releaseFileId': 4105, 'label': 'New'}))
     current = PACKAGE['releaseVersions'][1]['releaseFiles'][1]
-    body = _mlds_objects.file_put_body(dict(current, label='New'))
+    body = _mlds_fields.file_put_body(dict(current, label='New'))
     make_client().update_file(4101, 4103, body)
     seen = mlds.requests[0]
     assert (seen.method, seen.path) == ('PUT', path)
@@ -643,43 +652,43 @@ def test_download_url_joins_the_relative_path_with_url(make_client):
 
 def test_resolve_package_tries_digits_as_an_id_first(mlds, make_client):
     mlds.route('GET', '/api/releasePackages/4101', ok_json(PACKAGE))
-    assert _mlds_objects.resolve_package(make_client(), '4101')['name'] == 'Demo Extension'
+    assert _mlds_select.resolve_package(make_client(), '4101')['name'] == 'Demo Extension'
     assert [seen.path for seen in mlds.requests] == ['/api/releasePackages/4101']
 
 
 def test_resolve_package_falls_back_to_the_name(mlds, make_client):
     named = dict(PACKAGE, releasePackageId=5, name='2024')
     mlds.route('GET', '/api/releasePackages', ok_json([PACKAGE, named]))
-    assert _mlds_objects.resolve_package(make_client(), '2024')['releasePackageId'] == 5
+    assert _mlds_select.resolve_package(make_client(), '2024')['releasePackageId'] == 5
 
 
 def test_resolve_package_checks_the_member_of_an_id(mlds, make_client):
     mlds.route('GET', '/api/releasePackages/4101', ok_json(PACKAGE))
     with pytest.raises(MldsError, match='Release package 4101 belongs to member SE, not DK'):
-        _mlds_objects.resolve_package(make_client(), '4101', 'DK')
+        _mlds_select.resolve_package(make_client(), '4101', 'DK')
 
 
 def test_an_ambiguous_name_lists_the_ids(mlds, make_client):
     twin = dict(PACKAGE, releasePackageId=4200, member={'memberId': 8, 'key': 'DK'})
     mlds.route('GET', '/api/releasePackages', ok_json([PACKAGE, twin]))
     with pytest.raises(MldsError) as caught:
-        _mlds_objects.resolve_package(make_client(), 'Demo Extension')
+        _mlds_select.resolve_package(make_client(), 'Demo Extension')
     assert str(caught.value) == ("2 release packages are named 'Demo Extension': ids 4101 (member SE), 4200 (member "
                                  "DK). Choose one by id or by member.")
-    assert _mlds_objects.resolve_package(make_client(), 'Demo Extension', 'dk')['releasePackageId'] == 4200
+    assert _mlds_select.resolve_package(make_client(), 'Demo Extension', 'dk')['releasePackageId'] == 4200
 
 
 def test_an_unknown_package_says_what_the_account_can_see(mlds, make_client):
     mlds.route('GET', '/api/releasePackages', ok_json([PACKAGE]))
     with pytest.raises(MldsError, match="no release package named 'Nope' visible to this account. Affiliates"):
-        _mlds_objects.resolve_package(make_client(), 'Nope')
+        _mlds_select.resolve_package(make_client(), 'Nope')
 
 
 def test_resolve_version_by_id_or_name():
-    assert _mlds_objects.resolve_version(PACKAGE, '4103')['name'] == '2024-11-01'
-    assert _mlds_objects.resolve_version(PACKAGE, '2025-05-01')['releaseVersionId'] == 4107
+    assert _mlds_select.resolve_version(PACKAGE, '4103')['name'] == '2024-11-01'
+    assert _mlds_select.resolve_version(PACKAGE, '2025-05-01')['releaseVersionId'] == 4107
     with pytest.raises(MldsError) as caught:
-        _mlds_objects.resolve_version(PACKAGE, '2030-01-01')
+        _mlds_select.resolve_version(PACKAGE, '2030-01-01')
     assert "no version named '2030-01-01'" in str(caught.value)
     assert "4103 ('2024-11-01', online), 4107 ('2025-05-01', offline)" in str(caught.value)
 
@@ -688,33 +697,33 @@ def test_duplicate_version_names_are_ambiguous():
     package = dict(PACKAGE, releaseVersions=PACKAGE['releaseVersions'] + [
         {'releaseVersionId': 4199, 'name': '2024-11-01'}])
     with pytest.raises(MldsError, match="has 2 versions named '2024-11-01': ids 4103, 4199. Choose one by id."):
-        _mlds_objects.one_version(package, name='2024-11-01')
+        _mlds_select.one_version(package, name='2024-11-01')
 
 
 def test_files_by_label_id_or_primary():
     version = PACKAGE['releaseVersions'][1]
-    assert _mlds_objects.one_file(version, label='RF2 zip')['releaseFileId'] == 4105
-    assert _mlds_objects.one_file(version, file_id=4106)['label'] == 'Release notes'
-    assert _mlds_objects.one_file(version, label='none') is None
-    assert _mlds_objects.default_file(version)['releaseFileId'] == 4105
+    assert _mlds_select.one_file(version, label='RF2 zip')['releaseFileId'] == 4105
+    assert _mlds_select.one_file(version, file_id=4106)['label'] == 'Release notes'
+    assert _mlds_select.one_file(version, label='none') is None
+    assert _mlds_select.default_file(version)['releaseFileId'] == 4105
     only = {'releaseVersionId': 1, 'name': 'x', 'releaseFiles': [{'releaseFileId': 9, 'label': 'a'}]}
-    assert _mlds_objects.default_file(only)['releaseFileId'] == 9
+    assert _mlds_select.default_file(only)['releaseFileId'] == 9
     two = {'releaseVersionId': 1, 'name': 'x',
            'releaseFiles': [{'releaseFileId': 9, 'label': 'a'}, {'releaseFileId': 10, 'label': 'b'}]}
     with pytest.raises(MldsError, match="no single primary file; choose one with label or file_id. Files: 9 "):
-        _mlds_objects.default_file(two)
+        _mlds_select.default_file(two)
     with pytest.raises(MldsError, match='has no files'):
-        _mlds_objects.default_file({'releaseVersionId': 1, 'name': 'x', 'releaseFiles': []})
+        _mlds_select.default_file({'releaseVersionId': 1, 'name': 'x', 'releaseFiles': []})
     dupes = {'releaseVersionId': 1, 'name': 'x',
              'releaseFiles': [{'releaseFileId': 9, 'label': 'a'}, {'releaseFileId': 10, 'label': 'a'}]}
     with pytest.raises(MldsError, match="has 2 files labelled 'a': ids 9, 10"):
-        _mlds_objects.one_file(dupes, label='a')
+        _mlds_select.one_file(dupes, label='a')
 
 
 # ---- bodies and output ---------------------------------------------------------------------------
 
 def test_package_put_body_is_whole_with_member_and_priority():
-    body = _mlds_objects.package_put_body(PACKAGE, MEMBERS[1], 2)
+    body = _mlds_fields.package_put_body(PACKAGE, MEMBERS[1], 2)
     assert 'releaseVersions' not in body
     assert body['member'] == {'memberId': 7, 'key': 'SE'}
     assert body['priority'] == 2
@@ -724,12 +733,12 @@ def test_package_put_body_is_whole_with_member_and_priority():
 
 def test_version_put_body_never_sends_online_and_always_sends_release_type():
     version = dict(PACKAGE['releaseVersions'][1], online=True)
-    body = _mlds_objects.version_put_body(version)
+    body = _mlds_fields.version_put_body(version)
     assert 'online' not in body and 'releaseFiles' not in body
     assert body['releaseType'] == 'online'
-    sparse = _mlds_objects.version_put_body({'releaseVersionId': 4107, 'name': 'x', 'releaseType': None})
+    sparse = _mlds_fields.version_put_body({'releaseVersionId': 4107, 'name': 'x', 'releaseType': None})
     assert sparse['releaseType'] == 'offline'
-    for key in _mlds_objects.VERSION_PUT_FIELDS:
+    for key in _mlds_fields.VERSION_PUT_FIELDS:
         assert key in sparse
 
 
@@ -752,38 +761,38 @@ def test_output_is_snake_case_sorted_and_without_url_credentials():
                                          ('versionDependentURI', 'version_dependent_uri'), ('id', 'id'),
                                          ('clientDownloadUrl', 'client_download_url'), ('lastUpdated', 'last_updated')])
 def test_snake_case(name, snake):
-    assert _mlds_output.snake_case(name) == snake
+    assert camel_dict_to_snake_dict({name: 1}) == {snake: 1}
 
 
 @pytest.mark.parametrize('value, size', [('123', 123), (123, 123), (' 9 ', 9), ('', None), (None, None),
                                          ('12a', None), (-1, None), (True, None), (5.0, 5)])
 def test_file_size_value(value, size):
-    assert _mlds_objects.file_size_value(value) == size
+    assert _mlds_fields.file_size_value(value) == size
 
 
 @pytest.mark.parametrize('name', ['../x.zip', 'a/b.zip', 'a\\b.zip', '.hidden', '..', '', ' x.zip', 'x\n.zip',
                                   'x' * 256])
 def test_unsafe_file_names_are_refused(name):
     with pytest.raises(MldsError):
-        _mlds_objects.safe_file_name(name, 'label of file 1')
+        _mlds_fields.safe_file_name(name, 'label of file 1')
 
 
 def test_plain_file_names_are_kept():
-    assert _mlds_objects.safe_file_name('RF2 zip (final).zip', 'label') == 'RF2 zip (final).zip'
+    assert _mlds_fields.safe_file_name('RF2 zip (final).zip', 'label') == 'RF2 zip (final).zip'
 
 
 def test_file_digest_streams_md5_and_size(tmp_path):
     path = tmp_path / 'f.bin'
     data = os.urandom(3 * 1024 + 5)
     path.write_bytes(data)
-    assert _mlds_objects.file_digest(str(path), chunk_size=1024) == (hashlib.md5(data).hexdigest(), len(data))
+    assert _mlds_fields.file_digest(str(path), chunk_size=1024) == (hashlib.md5(data).hexdigest(), len(data))
     with pytest.raises(MldsError, match='Cannot read'):
-        _mlds_objects.file_digest(str(tmp_path / 'missing'))
+        _mlds_fields.file_digest(str(tmp_path / 'missing'))
 
 
 def test_guess_content_type():
-    assert _mlds_objects.guess_content_type('/x/licence.pdf') == 'application/pdf'
-    assert _mlds_objects.guess_content_type('/x/licence') == 'application/octet-stream'
+    assert _mlds_fields.guess_content_type('/x/licence.pdf') == 'application/pdf'
+    assert _mlds_fields.guess_content_type('/x/licence') == 'application/octet-stream'
 
 
 # ---- downloads through the shared engine ---------------------------------------------------------
@@ -809,7 +818,7 @@ def test_download_with_size_and_md5_is_verified(mlds, make_client, tmp_path):
     mlds.route('GET', DOWNLOAD, proxied())
     client = make_client()
     dest = str(tmp_path / 'rf2.zip')
-    http = _mlds.NoRetryOn500(client.http, describe)
+    http = _mlds_download.NoRetryOn500(client.http, describe)
     result = _download.fetch_to(http, client.api(DOWNLOAD), dest, target_for(), ['md5', 'sha256'], describe)
     assert open(dest, 'rb').read() == DATA
     assert result.digests['md5'] == hashlib.md5(DATA).hexdigest()
@@ -823,7 +832,7 @@ def test_resume_falls_back_to_a_full_download_when_range_is_ignored(mlds, make_c
     target = target_for()
     with open(_download.partial_path(dest, target), 'wb') as handle:
         handle.write(DATA[:1000])
-    result = _download.fetch_to(_mlds.NoRetryOn500(client.http, describe), client.api(DOWNLOAD), dest, target,
+    result = _download.fetch_to(_mlds_download.NoRetryOn500(client.http, describe), client.api(DOWNLOAD), dest, target,
                                 ['md5'], describe)
     assert mlds.requests[0].headers['Range'] == 'bytes=1000-'
     assert result.bytes_resumed == 0 and result.bytes_transferred == len(DATA)
@@ -835,7 +844,7 @@ def test_a_500_download_fails_at_once_with_the_explanation(mlds, make_client, sl
     client = make_client(retries=3)
     dest = str(tmp_path / 'rf2.zip')
     with pytest.raises(_download.DownloadError) as caught:
-        _download.fetch_to(_mlds.NoRetryOn500(client.http, describe), client.api(DOWNLOAD), dest, target_for(),
+        _download.fetch_to(_mlds_download.NoRetryOn500(client.http, describe), client.api(DOWNLOAD), dest, target_for(),
                            ['md5'], describe)
     assert str(caught.value) == 'Download failed: HTTP 500 described.'
     assert caught.value.status == 500
@@ -847,7 +856,7 @@ def test_other_5xx_downloads_are_retried(mlds, make_client, tmp_path):
     mlds.route('GET', DOWNLOAD, empty(503), proxied())
     client = make_client(retries=2)
     dest = str(tmp_path / 'rf2.zip')
-    _download.fetch_to(_mlds.NoRetryOn500(client.http, describe), client.api(DOWNLOAD), dest, target_for(), ['md5'],
+    _download.fetch_to(_mlds_download.NoRetryOn500(client.http, describe), client.api(DOWNLOAD), dest, target_for(), ['md5'],
                        describe)
     assert len(mlds.requests) == 2
 
@@ -857,12 +866,12 @@ def test_unsized_download_without_content_length(mlds, make_client, tmp_path):
     client = make_client()
     dest = str(tmp_path / 'rf2.zip')
     target = target_for(size=False)
-    result = _download.fetch_to(_mlds.NoRetryOn500(client.http, describe), client.api(DOWNLOAD), dest, target,
+    result = _download.fetch_to(_mlds_download.NoRetryOn500(client.http, describe), client.api(DOWNLOAD), dest, target,
                                 ['md5', 'sha256'], describe)
     assert open(dest, 'rb').read() == DATA
     assert result.size == len(DATA)
     assert result.digests['sha256'] == hashlib.sha256(DATA).hexdigest()
-    assert oct(os.stat(dest).st_mode & 0o777) == oct(_download.default_file_mode())
+    assert oct(os.stat(dest).st_mode & 0o777) == oct(_fs.default_file_mode())
     assert not os.path.exists(_download.partial_path(dest, target))
 
 
@@ -874,7 +883,7 @@ def test_unsized_download_with_a_wrong_md5_is_discarded(mlds, make_client, tmp_p
         handle.write(b'previous good file')
     target = target_for(size=False)
     with pytest.raises(_download.VerificationError, match='MD5 .*, expected %s' % target.digests['md5']):
-        _download.fetch_to(_mlds.NoRetryOn500(client.http, describe), client.api(DOWNLOAD), dest, target,
+        _download.fetch_to(_mlds_download.NoRetryOn500(client.http, describe), client.api(DOWNLOAD), dest, target,
                            ['md5'], describe)
     assert open(dest, 'rb').read() == b'previous good file'
     assert not os.path.exists(_download.partial_path(dest, target))
@@ -885,10 +894,10 @@ def test_unsized_download_500_and_404(mlds, make_client, sleeps, tmp_path):
     dest = str(tmp_path / 'rf2.zip')
     mlds.route('GET', DOWNLOAD, boot(500, DOWNLOAD, 'Internal Server Error'))
     with pytest.raises(_download.DownloadError, match='HTTP 500 described'):
-        _download.fetch_to(_mlds.NoRetryOn500(client.http, describe), client.api(DOWNLOAD), dest,
+        _download.fetch_to(_mlds_download.NoRetryOn500(client.http, describe), client.api(DOWNLOAD), dest,
                            target_for(size=False), ['md5'], describe)
     mlds.route('GET', DOWNLOAD, boot(404, DOWNLOAD, 'Not Found'))
     with pytest.raises(_download.DownloadError, match='HTTP 404 described'):
-        _download.fetch_to(_mlds.NoRetryOn500(client.http, describe), client.api(DOWNLOAD), dest,
+        _download.fetch_to(_mlds_download.NoRetryOn500(client.http, describe), client.api(DOWNLOAD), dest,
                            target_for(size=False), ['md5'], describe)
     assert len(mlds.requests) == 2 and sleeps.calls == []

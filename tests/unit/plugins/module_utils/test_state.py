@@ -11,8 +11,8 @@ import itertools
 
 import pytest
 
-from ansible_collections.terminology.releases.plugins.module_utils import _mlds_objects, _state
-from ansible_collections.terminology.releases.plugins.module_utils._state import Field
+from ansible_collections.terminology.releases.plugins.module_utils import _mlds_fields, _mlds_priority, _mlds_state
+from ansible_collections.terminology.releases.plugins.module_utils._mlds_state import Field
 
 VERSION = {
     'releaseVersionId': 4103, 'id': '6a1f0c9e-0d8b-4b8e-9a57-1c2d3e4f5a6b',
@@ -25,7 +25,7 @@ VERSION = {
 
 
 def options(**values):
-    desired = dict((field.option, None) for field in _mlds_objects.VERSION_FIELDS)
+    desired = dict((field.option, None) for field in _mlds_fields.VERSION_FIELDS)
     desired.update(values)
     return desired
 
@@ -33,17 +33,17 @@ def options(**values):
 # ---- compare -------------------------------------------------------------------------------------
 
 def test_unset_options_are_never_compared():
-    assert not _state.compare(_mlds_objects.VERSION_FIELDS, options(), VERSION)
+    assert not _mlds_state.compare(_mlds_fields.VERSION_FIELDS, options(), VERSION)
 
 
 def test_equal_values_are_no_change():
     desired = options(description='<p>Nov release</p>', release_type='online', package_type='SCT_RF2_ALL',
                       archived=False)
-    assert not _state.compare(_mlds_objects.VERSION_FIELDS, desired, VERSION)
+    assert not _mlds_state.compare(_mlds_fields.VERSION_FIELDS, desired, VERSION)
 
 
 def test_a_changed_field_is_reported_with_before_and_after():
-    differences = _state.compare(_mlds_objects.VERSION_FIELDS, options(release_type='offline', summary='Nov'), VERSION)
+    differences = _mlds_state.compare(_mlds_fields.VERSION_FIELDS, options(release_type='offline', summary='Nov'), VERSION)
     assert differences.names == ['release_type']
     assert differences.diff() == {'before': {'release_type': 'online'}, 'after': {'release_type': 'offline'}}
     assert 'release_type' in differences and 'summary' not in differences
@@ -52,26 +52,26 @@ def test_a_changed_field_is_reported_with_before_and_after():
 
 def test_html_is_compared_verbatim():
     # MLDS stores HTML exactly as sent: the UI's tag stripping is for display only.
-    differences = _state.compare(_mlds_objects.VERSION_FIELDS, options(description='Nov release'), VERSION)
+    differences = _mlds_state.compare(_mlds_fields.VERSION_FIELDS, options(description='Nov release'), VERSION)
     assert differences.after() == {'description': 'Nov release'}
-    differences = _state.compare(_mlds_objects.VERSION_FIELDS, options(description='<p>Nov release</p> '), VERSION)
+    differences = _mlds_state.compare(_mlds_fields.VERSION_FIELDS, options(description='<p>Nov release</p> '), VERSION)
     assert differences.names == ['description']
 
 
 def test_null_and_empty_string_differ():
-    differences = _state.compare(_mlds_objects.VERSION_FIELDS, options(version_dependent_uri=''), VERSION)
+    differences = _mlds_state.compare(_mlds_fields.VERSION_FIELDS, options(version_dependent_uri=''), VERSION)
     assert differences.diff() == {'before': {'version_dependent_uri': None}, 'after': {'version_dependent_uri': ''}}
 
 
-@pytest.mark.parametrize('key', sorted(_state.IGNORED_FIELDS))
+@pytest.mark.parametrize('key', sorted(_mlds_state.IGNORED_FIELDS))
 def test_server_generated_fields_are_ignored_even_if_passed(key):
     fields = (Field('generated', key),)
-    assert not _state.compare(fields, {'generated': 'something else'}, VERSION)
+    assert not _mlds_state.compare(fields, {'generated': 'something else'}, VERSION)
 
 
 def test_server_generated_fields_are_not_merged():
     fields = (Field('uuid', 'id'), Field('summary', 'summary'))
-    body = _state.merge(fields, {'uuid': 'mine', 'summary': 'New'}, VERSION)
+    body = _mlds_state.merge(fields, {'uuid': 'mine', 'summary': 'New'}, VERSION)
     assert body['id'] == VERSION['id']
     assert body['summary'] == 'New'
 
@@ -79,43 +79,43 @@ def test_server_generated_fields_are_not_merged():
 @pytest.mark.parametrize('server, user', [('123', 123), (123, 123), ('123', '123'), (' 123', 123), (123.0, 123)])
 def test_file_size_string_or_number_is_the_same(server, user):
     fields = (Field('file_size', 'fileSize', 'size'),)
-    assert not _state.compare(fields, {'file_size': user}, {'fileSize': server})
+    assert not _mlds_state.compare(fields, {'file_size': user}, {'fileSize': server})
 
 
 @pytest.mark.parametrize('server', ['124', 124, None, '', 'abc'])
 def test_a_different_file_size_is_a_change(server):
     fields = (Field('file_size', 'fileSize', 'size'),)
-    differences = _state.compare(fields, {'file_size': 123}, {'fileSize': server})
+    differences = _mlds_state.compare(fields, {'file_size': 123}, {'fileSize': server})
     assert differences.diff() == {'before': {'file_size': server}, 'after': {'file_size': 123}}
 
 
 def test_a_size_is_not_a_bool():
-    assert not _state.same('size', True, 1)
+    assert not _mlds_state.same('size', True, 1)
 
 
 def test_member_is_compared_by_key():
     fields = (Field('member', 'member', 'member'),)
     current = {'member': {'memberId': 7, 'key': 'SE', 'name': 'Sweden', 'createdAt': '2014-08-01T00:00:00Z'}}
-    assert not _state.compare(fields, {'member': 'SE'}, current)
-    differences = _state.compare(fields, {'member': 'DK'}, current)
+    assert not _mlds_state.compare(fields, {'member': 'SE'}, current)
+    differences = _mlds_state.compare(fields, {'member': 'DK'}, current)
     assert differences.diff() == {'before': {'member': 'SE'}, 'after': {'member': 'DK'}}
 
 
 def test_booleans_compare_strictly_and_null_differs_from_false():
     fields = (Field('primary_file', 'primaryFile', 'bool'),)
-    assert not _state.compare(fields, {'primary_file': False}, {'primaryFile': False})
-    assert _state.compare(fields, {'primary_file': False}, {'primaryFile': None})
-    assert _state.compare(fields, {'primary_file': True}, {'primaryFile': False})
+    assert not _mlds_state.compare(fields, {'primary_file': False}, {'primaryFile': False})
+    assert _mlds_state.compare(fields, {'primary_file': False}, {'primaryFile': None})
+    assert _mlds_state.compare(fields, {'primary_file': True}, {'primaryFile': False})
 
 
 def test_absent_object_makes_every_set_option_a_change():
-    differences = _state.compare(_mlds_objects.VERSION_FIELDS, options(name='v1', release_type='offline'), None)
+    differences = _mlds_state.compare(_mlds_fields.VERSION_FIELDS, options(name='v1', release_type='offline'), None)
     assert differences.after() == {'name': 'v1', 'release_type': 'offline'}
     assert differences.before() == {'name': None, 'release_type': None}
 
 
 def test_merge_keeps_every_current_field_and_writes_only_set_options():
-    body = _state.merge(_mlds_objects.VERSION_FIELDS, options(summary='Changed'), VERSION)
+    body = _mlds_state.merge(_mlds_fields.VERSION_FIELDS, options(summary='Changed'), VERSION)
     expected = dict(VERSION)
     expected['summary'] = 'Changed'
     assert body == expected
@@ -124,12 +124,12 @@ def test_merge_keeps_every_current_field_and_writes_only_set_options():
 
 def test_merge_leaves_member_and_priority_to_the_caller():
     current = {'name': 'P', 'member': {'memberId': 7, 'key': 'SE'}, 'priority': 3}
-    body = _state.merge(_mlds_objects.PACKAGE_FIELDS, {'member': 'DK', 'priority': 1, 'name': 'Q'}, current)
+    body = _mlds_state.merge(_mlds_fields.PACKAGE_FIELDS, {'member': 'DK', 'priority': 1, 'name': 'Q'}, current)
     assert body == {'name': 'Q', 'member': {'memberId': 7, 'key': 'SE'}, 'priority': 3}
 
 
 def test_compare_skips_priority_fields():
-    assert not _state.compare(_mlds_objects.PACKAGE_FIELDS, {'priority': 1}, {'priority': 3})
+    assert not _mlds_state.compare(_mlds_fields.PACKAGE_FIELDS, {'priority': 1}, {'priority': 3})
 
 
 def test_unknown_kind_is_refused():
@@ -138,9 +138,9 @@ def test_unknown_kind_is_refused():
 
 
 def test_differences_collect_into_an_existing_tracker():
-    differences = _state.Differences()
+    differences = _mlds_state.Differences()
     differences.add('license', None, {'size': 3})
-    _state.compare(_mlds_objects.VERSION_FIELDS, options(summary='x'), VERSION, differences)
+    _mlds_state.compare(_mlds_fields.VERSION_FIELDS, options(summary='x'), VERSION, differences)
     assert differences.names == ['license', 'summary']
     assert len(differences) == 2
 
@@ -165,26 +165,26 @@ def ranking_of(*priorities):
 def test_simulation_matches_the_documented_prioritizer(current, asked, stored):
     ranking = [(1, 3), (2, 2), (3, 1)]
     package_id = dict((priority, pid) for pid, priority in ranking)[current]
-    after = _state.simulate_priorities(ranking, package_id, asked)
+    after = _mlds_priority.simulate_priorities(ranking, package_id, asked)
     assert after[package_id] == stored
     assert sorted(after.values()) == [1, 2, 3]
 
 
 def test_simulation_without_priority_moves_to_the_bottom():
-    after = _state.simulate_priorities(ranking_of(3, 2, 1), 1, None)
+    after = _mlds_priority.simulate_priorities(ranking_of(3, 2, 1), 1, None)
     assert after == {2: 3, 3: 2, 1: 1}
 
 
 def test_simulation_renumbers_gaps_and_nulls():
     # PostgreSQL sorts null priorities first in DESC order, and a move goes before the first null.
-    after = _state.simulate_priorities([(1, 10), (2, None), (3, 4)], 1, 2)
+    after = _mlds_priority.simulate_priorities([(1, 10), (2, None), (3, 4)], 1, 2)
     assert after == {1: 3, 2: 2, 3: 1}
-    after = _state.simulate_priorities([(1, 10), (2, 7), (3, 4)], 3, 20)
+    after = _mlds_priority.simulate_priorities([(1, 10), (2, 7), (3, 4)], 3, 20)
     assert after == {3: 3, 1: 2, 2: 1}
 
 
 def test_simulation_breaks_ties_by_id():
-    after = _state.simulate_priorities([(5, 2), (4, 2), (3, 1)], 3, 0)
+    after = _mlds_priority.simulate_priorities([(5, 2), (4, 2), (3, 1)], 3, 0)
     assert after == {4: 3, 5: 2, 3: 1}
 
 
@@ -194,43 +194,43 @@ def test_plan_reaches_the_clamped_target_and_the_next_run_is_stable(size):
     for package_id, desired in itertools.product(range(1, size + 1), range(-2, size + 4)):
         ranking = ranking_of(*range(size, 0, -1))
         current = dict(ranking)[package_id]
-        target, send = _state.plan_priority(desired, package_id, ranking)
+        target, send = _mlds_priority.plan_priority(desired, package_id, ranking)
         assert target == max(1, min(desired, size))
         if target == current:
             assert send == current
             continue
-        stored = _state.simulate_priorities(ranking, package_id, send)
+        stored = _mlds_priority.simulate_priorities(ranking, package_id, send)
         assert stored[package_id] == target, (package_id, desired, send)
         # The second run: compared as stored, no change, and the value sent back is the stored one.
         again = list(stored.items())
-        assert _state.plan_priority(desired, package_id, again) == (target, target)
+        assert _mlds_priority.plan_priority(desired, package_id, again) == (target, target)
 
 
 def test_plan_with_non_contiguous_priorities_still_converges():
     ranking = [(1, 10), (2, 7), (3, 3)]
-    target, send = _state.plan_priority(3, 1, ranking)
+    target, send = _mlds_priority.plan_priority(3, 1, ranking)
     assert target == 3
-    stored = _state.simulate_priorities(ranking, 1, send)
+    stored = _mlds_priority.simulate_priorities(ranking, 1, send)
     assert stored[1] == 3
-    assert _state.plan_priority(3, 1, list(stored.items())) == (3, 3)
+    assert _mlds_priority.plan_priority(3, 1, list(stored.items())) == (3, 3)
 
 
 def test_plan_without_a_desired_priority_sends_the_current_one():
-    assert _state.plan_priority(None, 2, ranking_of(3, 2, 1)) == (2, 2)
+    assert _mlds_priority.plan_priority(None, 2, ranking_of(3, 2, 1)) == (2, 2)
 
 
 def test_plan_never_sends_the_current_value_for_a_move():
     # Sending the current value would be "no change" on the server.
     for desired in range(1, 6):
-        target, send = _state.plan_priority(desired, 3, ranking_of(5, 4, 3, 2, 1))
+        target, send = _mlds_priority.plan_priority(desired, 3, ranking_of(5, 4, 3, 2, 1))
         if target != 3:
             assert send != 3
 
 
 def test_priority_after_create():
-    assert _state.priority_after_create(None, ranking_of(2, 1)) == (1, False)
-    assert _state.priority_after_create(1, ranking_of(2, 1)) == (1, False)
-    assert _state.priority_after_create(0, ranking_of(2, 1)) == (1, False)
-    assert _state.priority_after_create(2, ranking_of(2, 1)) == (2, True)
-    assert _state.priority_after_create(99, ranking_of(2, 1)) == (3, True)
-    assert _state.priority_after_create(5, []) == (1, False)
+    assert _mlds_priority.priority_after_create(None, ranking_of(2, 1)) == (1, False)
+    assert _mlds_priority.priority_after_create(1, ranking_of(2, 1)) == (1, False)
+    assert _mlds_priority.priority_after_create(0, ranking_of(2, 1)) == (1, False)
+    assert _mlds_priority.priority_after_create(2, ranking_of(2, 1)) == (2, True)
+    assert _mlds_priority.priority_after_create(99, ranking_of(2, 1)) == (3, True)
+    assert _mlds_priority.priority_after_create(5, []) == (1, False)

@@ -12,6 +12,7 @@ import json
 import os
 
 import pytest
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.terminology.releases.plugins.module_utils._http import REDACTED, Redactor
 from ansible_collections.terminology.releases.plugins.module_utils._trud import (
@@ -22,7 +23,6 @@ from ansible_collections.terminology.releases.plugins.module_utils._trud import 
     parse_listing,
     safe_file_name,
     select_release,
-    snake_case,
     validate_release,
 )
 
@@ -106,7 +106,7 @@ def test_normalise_drops_urls_of_every_shape(listing):
     ('id', 'id'),
 ])
 def test_snake_case(name, expected):
-    assert snake_case(name) == expected
+    assert camel_dict_to_snake_dict({name: 1}) == {expected: 1}
 
 
 def load_invalid_cases():

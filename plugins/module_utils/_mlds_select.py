@@ -3,80 +3,17 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""MLDS objects as the modules see them: the comparable fields, value checks, and the lookups of packages,
-versions and files by id, name or label, with the request bodies that PUT them back whole.
+"""Finding MLDS objects the way the modules name them: a package by id or name (and member), a version by id or
+name, a file by id, label or as the version's primary file. One rule for every module and the role.
 
 PRIVATE to this collection: it may change without notice.
 """
 
 from __future__ import annotations
 
-import hashlib
-import mimetypes
-import re
-
-from ansible_collections.terminology.releases.plugins.module_utils import _download
 from ansible_collections.terminology.releases.plugins.module_utils._mlds import MldsError
+from ansible_collections.terminology.releases.plugins.module_utils._mlds_fields import member_key
 from ansible_collections.terminology.releases.plugins.module_utils._mlds_output import sort_package
-from ansible_collections.terminology.releases.plugins.module_utils._state import Field
-
-RELEASE_TYPES = ('online', 'offline', 'alpha/beta')
-ONLINE = 'online'
-OFFLINE = 'offline'
-PACKAGE_TYPES = ('SCT_RF2_ALL', 'SCT_RF2_SNAPSHOT', 'SCT_RF2_FULL', 'OTHER')
-_MD5_RE = re.compile(r'^[0-9A-Fa-f]{32}$')
-_DATE_RE = re.compile(r'^\d{4}-\d{2}-\d{2}$')
-
-# Comparable options: module option name, MLDS JSON key, comparison kind (see _state).
-PACKAGE_FIELDS = (
-    Field('name', 'name'),
-    Field('description', 'description'),
-    Field('copyrights', 'copyrights'),
-    Field('release_package_uri', 'releasePackageURI'),
-    Field('member', 'member', 'member'),
-    Field('priority', 'priority', 'priority'),
-)
-VERSION_FIELDS = (
-    Field('name', 'name'),
-    Field('description', 'description'),
-    Field('summary', 'summary'),
-    Field('release_type', 'releaseType'),
-    Field('published_at', 'publishedAt'),
-    Field('version_uri', 'versionURI'),
-    Field('version_dependent_uri', 'versionDependentURI'),
-    Field('version_dependent_derivative_uri', 'versionDependentDerivativeURI'),
-    Field('package_type', 'packageType'),
-    Field('archived', 'archive', 'bool'),
-)
-# The fields a version PUT copies from its body (a missing one becomes null; a missing releaseType is a 500).
-VERSION_PUT_FIELDS = ('name', 'description', 'releaseType', 'publishedAt', 'summary', 'versionURI',
-                      'versionDependentURI', 'versionDependentDerivativeURI', 'packageType')
-FILE_FIELDS = (
-    Field('label', 'label'),
-    Field('download_url', 'downloadUrl'),
-    Field('md5_hash', 'md5Hash'),
-    Field('file_size', 'fileSize', 'size'),
-    Field('primary_file', 'primaryFile', 'bool'),
-)
-FILE_PUT_FIELDS = ('releaseFileId', 'label', 'downloadUrl', 'md5Hash', 'fileSize', 'primaryFile')
-
-
-# ---- helpers on server objects -------------------------------------------------------------------
-
-def is_online(version):
-    """releaseType "online", compared case-insensitively as MLDS does."""
-    value = version.get('releaseType') if version else None
-    return isinstance(value, str) and value.lower() == ONLINE
-
-
-def member_key(package):
-    member = package.get('member') if package else None
-    return member.get('key') if isinstance(member, dict) else None
-
-
-def member_ref(member):
-    """The member reference MLDS needs in a body: id and key, as GET /api/members gives them."""
-    return {'memberId': member.get('memberId'), 'key': member.get('key')}
 
 
 def describe_package(package):
@@ -92,62 +29,6 @@ def sentence(text):
     """text with its first letter in upper case (str.capitalize would lower-case the rest, names included)."""
     return text[:1].upper() + text[1:]
 
-
-def file_size_value(value):
-    """fileSize as an int, or None when absent or not a whole number ("123" and 123 both give 123)."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if value >= 0 else None
-    if isinstance(value, float) and value.is_integer() and value >= 0:
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
-
-
-def valid_md5(value):
-    return isinstance(value, str) and bool(_MD5_RE.match(value.strip()))
-
-
-def valid_date(value):
-    return isinstance(value, str) and bool(_DATE_RE.match(value))
-
-
-def safe_file_name(name, source):
-    """name if it is a plain file name that cannot leave the destination directory; else MldsError."""
-    if not isinstance(name, str) or not name.strip():
-        raise MldsError('The %s is empty, so it cannot name the downloaded file; set file_name.' % source)
-    bad = ('/' in name or '\\' in name or name in ('.', '..') or name.startswith('.')
-           or any(ord(char) < 32 or ord(char) == 127 for char in name) or len(name.encode('utf-8')) > 255
-           or name != name.strip())
-    if bad:
-        raise MldsError('Refusing the %s %r as a file name: it is not a plain file name (path separators, a '
-                        'leading dot, surrounding spaces, control characters or over 255 bytes). Set file_name to '
-                        'choose a name.' % (source, name))
-    return name
-
-
-def guess_content_type(path):
-    kind, _encoding = mimetypes.guess_type(path)
-    return kind or 'application/octet-stream'
-
-
-def file_digest(path, chunk_size=_download.CHUNK_SIZE):
-    """(md5 hex, size) of a local file, streamed."""
-    md5 = hashlib.md5()
-    size = 0
-    try:
-        with open(path, 'rb') as handle:
-            for block in iter(lambda: handle.read(chunk_size), b''):
-                md5.update(block)
-                size += len(block)
-    except OSError as exc:
-        raise MldsError('Cannot read %s: %s.' % (path, exc.strerror or exc)) from None
-    return md5.hexdigest(), size
-
-
-# ---- lookups shared by the modules ---------------------------------------------------------------
 
 def find_packages(packages, name=None, member=None):
     """Packages with this name (exact) and member key (case-insensitive), either filter optional."""
@@ -257,28 +138,18 @@ def default_file(version):
                        'no files' if not files else 'no single primary file', listed))
 
 
-# ---- request bodies ------------------------------------------------------------------------------
-
-def package_put_body(current, member, priority):
-    """The whole package for a PUT: every field as read, the member as {memberId, key}, and a priority (MLDS
-    moves a package sent without one to the bottom). Versions are managed by their own endpoints."""
-    body = dict((key, value) for key, value in current.items() if key != 'releaseVersions')
-    body['member'] = member_ref(member)
-    body['priority'] = priority
-    return body
-
-
-def version_put_body(current):
-    """The whole version for a PUT, without the legacy `online` boolean (MLDS 5.2 guards package deletes with
-    it, and a PUT never clears it) and without the files (managed by their own endpoints)."""
-    body = dict((key, value) for key, value in current.items() if key not in ('online', 'releaseFiles'))
-    for key in VERSION_PUT_FIELDS:
-        body.setdefault(key, None)
-    if not body.get('releaseType'):
-        body['releaseType'] = OFFLINE  # null would be a 500 (NPE) on 5.2
-    return body
-
-
-def file_put_body(current):
-    """The file for a PUT on the collection URL: the copied fields, with releaseFileId."""
-    return dict((key, current.get(key)) for key in FILE_PUT_FIELDS)
+def select_file(package, version, file_id=None, label=None):
+    """The file a fetch means: by id, by label, else the primary (or only) file. MldsError naming the files if
+    there is no such file."""
+    if file_id is not None:
+        found, asked = one_file(version, file_id=file_id), 'with id %s' % file_id
+    elif label is not None:
+        found, asked = one_file(version, label=label), 'labelled %r' % label
+    else:
+        return default_file(version)
+    if found is None:
+        labels = ', '.join('%s (%r)' % (item.get('releaseFileId'), item.get('label'))
+                           for item in version.get('releaseFiles') or []) or 'none'
+        raise MldsError('%s of %s has no file %s. Files: %s.'
+                        % (sentence(describe_version(version)), describe_package(package), asked, labels))
+    return found
