@@ -37,6 +37,7 @@ from ansible_collections.terminology.releases.plugins.module_utils._http import 
     retry_after_seconds,
     transient_exceptions,
 )
+from ansible_collections.terminology.releases.plugins.module_utils._module import warn_numeric_modes
 
 RECORD_VERSION = 1
 RECORD_MODE = 0o644
@@ -452,6 +453,7 @@ def verified_fetch(module, request):
     Returns the result: changed, downloaded, bytes_transferred, bytes_resumed, path, size, the reported digests,
     the side files' fields, and diff (before/after, file attributes included) when the task runs with --diff."""
     params = module.params
+    warn_numeric_modes(module, 'mode')
     if module.check_mode:
         outcome = _plan(request, params, download=False)
         fields, side_changed = request.side_files(False)

@@ -30,6 +30,16 @@ def require_library(module, available, library, import_error, reason=None, hint=
                          exception=import_error)
 
 
+def warn_numeric_modes(module, *options):
+    """Warn about a file mode written as a plain YAML number above 0o777 (mode: 644 means 0o1204 to Ansible, with
+    the sticky bit and no read permission for the owner): almost always a forgotten pair of quotes."""
+    for option in options:
+        value = module.params.get(option)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0o777:
+            module.warn("%s: %d is a number, which Ansible applies as the octal mode %s. If you meant %s, quote it: "
+                        "%s: '0%d'." % (option, value, oct(value)[2:].rjust(4, '0'), '0%d' % value, option, value))
+
+
 def run(module, action, redact=None):
     """Call action(); exit with its result, or fail: a ReleasesError with its own text and result fields, anything
     else as an unexpected error with a traceback. Secrets are removed from all of it (redact: an _http.Redactor)."""

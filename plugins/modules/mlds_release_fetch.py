@@ -111,7 +111,7 @@ requirements:
   - requests
 notes:
   - A download that breaks off is resumed from its last whole block on each of the O(retries) and on the next run,
-    when the server honours ranges.
+    when MLDS lists the file's size and the storage honours ranges; without a size it starts again from byte 0.
   - MLDS allows the download to staff and admins, and to affiliates whose membership application for the
     package's member is approved (and whose account is in good standing), for online and alpha/beta
     versions. MLDS 5.2 refuses everyone else with HTTP 500, which the module explains.

@@ -378,6 +378,7 @@ def main():
         ),
         supports_check_mode=True,
     )
+    _module.warn_numeric_modes(module, 'mode', 'directory_mode')
     _module.run(module, Unpack(module).run)
 
 

@@ -206,3 +206,11 @@ def test_the_secret_scan_finds_each_form(mlds, sandbox):  # pylint: disable=rede
     affiliate = sandbox.users['affiliate'][1]
     url_forms = [form for form in secret_forms(affiliate) if '%C3%B8' in form.upper()]
     assert any('stdout contains %r' % form in report for form in url_forms), report
+
+
+def test_an_mlds_url_ending_in_api_is_refused_clearly(mlds, sandbox):  # pylint: disable=redefined-outer-name
+    run = mlds.run([ignoring_errors(mlds.task('mlds_release_info', 'info', url=sandbox.mlds_url.rstrip('/') + '/api'))],
+                   expect_failure=True)
+    msg = run.failure_message('info')
+    assert 'ends in /api' in msg and 'site root' in msg, msg
+    assert sandbox.module_requests() == [], 'a request went out with the wrong url'
