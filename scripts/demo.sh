@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README demo: start the local sandbox, run playbooks/demo.yml twice against it, show that the
-# second run changes nothing, stop the sandbox. Builds its own venv and staged collection first.
+# second run changes nothing, stop the sandbox, and summarise what is where on each host. Builds its own
+# venv and staged collection first. The result stays in .demo/ (DEMO_DIR) for inspection, until the next demo.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -9,11 +10,14 @@ venv="${VENV:-$repo/.venv/core-$core}"
 "$repo/scripts/venv.sh" "$core"
 "$repo/scripts/stage.sh"
 
-work="$(mktemp -d)"
+work="${DEMO_DIR:-$repo/.demo}"
+rm -rf "$work"
+mkdir -p "$work"
+chmod 700 "$work"  # it holds the sandbox's keys and passwords (vars.json, info.json)
 sandbox_pid=""
 cleanup() {
-    [[ -n "$sandbox_pid" ]] && kill "$sandbox_pid" 2>/dev/null && wait "$sandbox_pid" 2>/dev/null
-    rm -rf "$work"
+    if [[ -n "$sandbox_pid" ]]; then kill "$sandbox_pid" 2>/dev/null && wait "$sandbox_pid" 2>/dev/null; fi
+    return 0
 }
 trap cleanup EXIT
 
@@ -27,6 +31,8 @@ info() { python3 -c "import json, sys; print(json.load(open(sys.argv[1]))[sys.ar
 export TRUD_API_KEY; TRUD_API_KEY="$(info api_key)"
 export TRUD_BASE_URL; TRUD_BASE_URL="$(info trud_https_base_url)"
 export ANSIBLE_COLLECTIONS_PATH="$repo/.build" ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
+# Show what changes (and any failure), not every task that had nothing to do; each run's full log is kept.
+export ANSIBLE_DISPLAY_OK_HOSTS=false ANSIBLE_DISPLAY_SKIPPED_HOSTS=false
 echo "sandbox: $(info https_url) (TRUD API at $TRUD_BASE_URL)"
 
 # The MLDS accounts and a storage object for the published file travel in a 0600 vars file, not on the
@@ -62,15 +68,27 @@ echo "MLDS: $(python3 -c "import json, sys; print(json.load(open(sys.argv[1]))['
 for run in first second; do
     echo
     echo "==== demo: $run run ===="
-    "$venv/bin/ansible-playbook" -i "$work/inventory.ini" terminology.releases.demo -e "@$work/vars.json" | tee "$work/$run.log"
+    ANSIBLE_LOG_PATH="$work/$run.log" "$venv/bin/ansible-playbook" -i "$work/inventory.ini" terminology.releases.demo \
+        -e "@$work/vars.json" | tee "$work/$run.out"
 done
 
-recap="$(sed -n '/^PLAY RECAP/,$p' "$work/second.log" | grep -E ' : ok=')"
+recap="$(sed -n '/^PLAY RECAP/,$p' "$work/second.out" | grep -E ' : ok=')"
 if grep -v -q 'changed=0 ' <<<"$recap" || grep -v -q 'failed=0 ' <<<"$recap"; then
     echo "demo FAILED: the second run was not a no-op:" >&2
     echo "$recap" >&2
     exit 1
 fi
 echo
-echo "demo OK: the second run changed nothing on any host:"
-echo "$recap"
+echo "demo OK: the second run changed nothing on any host. What is where:"
+for host_dir in "$work"/hosts/*; do
+    echo "  $(basename "$host_dir"):"
+    for base in "$host_dir"/*; do
+        current="$(readlink "$base/current")"
+        archive="$(find "$base/$current" -maxdepth 1 -type f -not -name '.*' -printf '%f (%s bytes)')"
+        unpacked=""
+        [[ -d "$base/$current/unpacked" ]] && unpacked=", unpacked in $current/unpacked/"
+        echo "    ${base#"$work"/}/current -> $current: $archive$unpacked"
+    done
+done
+echo "controller cache: ${work#"$repo"/}/root/controller-cache; logs: ${work#"$repo"/}/first.log, second.log"
+echo "(kept for inspection in $work until the next demo)"

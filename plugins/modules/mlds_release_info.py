@@ -14,6 +14,9 @@ description:
   - Reads the release packages of the SNOMED Member Licensing and Distribution Service (MLDS), each with
     its versions and their files.
   - Filters by package id, package name and member key.
+  - Given O(package) and O(version), selects one version and one of its files with the same rules as
+    M(terminology.releases.mlds_release_fetch) (an id tried first, then a name; the primary file unless O(label)
+    or O(file_id) names another), and returns their ids, for example to pin a fetch on every host.
   - Returns the objects in snake_case, with versions and files sorted by id. No credential appears in the
     result, and a storage address with a user name or password in it has them masked.
   - What MLDS shows depends on the account. Staff and admins see every package, version and file, including
@@ -40,10 +43,32 @@ options:
     description:
       - Only packages of the member with this key, for example V(SE) or V(IHTSDO) (not case-sensitive).
     type: str
+  package:
+    description:
+      - The one package to read, by id or by name, as in M(terminology.releases.mlds_release_fetch). A value of
+        digits is tried as an id first, then as a name. With O(member), a package of that member.
+      - Unlike O(id) and O(name), a package that cannot be found (or more than one of that name) is an error.
+    type: str
+  version:
+    description:
+      - Select this version of O(package), by id or by name (digits are tried as an id first), and one of its
+        files, and return their ids in RV(package_id), RV(version_id) and RV(file_id).
+      - A version the account cannot see (affiliates see only online and alpha/beta versions) is an error.
+    type: str
+  label:
+    description:
+      - With O(version), select the file with this label instead of the version's primary file.
+    type: str
+  file_id:
+    description:
+      - With O(version), select the file with this id instead of the version's primary file.
+    type: int
 requirements:
   - requests
 notes:
   - Without O(username) and O(password), the module reads anonymously.
+  - Without O(label) or O(file_id), the selected file is the version's primary file, or its only file; a version
+    with several files and no single primary file is an error that lists them.
 seealso:
   - module: terminology.releases.mlds_release_fetch
   - module: terminology.releases.mlds_release_package
@@ -69,6 +94,24 @@ EXAMPLES = r'''
   terminology.releases.mlds_release_info:
     member: SE
   register: swedish
+
+- name: Select a version and its primary file once, by name
+  terminology.releases.mlds_release_info:
+    username: "{{ mlds_username }}"
+    password: "{{ mlds_password }}"
+    package: SNOMED CT Swedish Extension
+    member: SE
+    version: "2026-03-01"
+  register: selected
+
+- name: Fetch exactly that file
+  terminology.releases.mlds_release_fetch:
+    username: "{{ mlds_username }}"
+    password: "{{ mlds_password }}"
+    package: "{{ selected.package_id }}"
+    version: "{{ selected.version_id }}"
+    file_id: "{{ selected.file_id }}"
+    dest: /srv/terminology
 '''
 
 RETURN = r'''
@@ -188,6 +231,35 @@ packages:
               md5_hash: 0cc175b9c0f1b6a831c399e269772661
               file_size: "123456789"
               primary_file: true
+package_id:
+  description: The id of the selected package.
+  returned: when O(version) is given
+  type: int
+  sample: 4101
+version_id:
+  description: The id of the selected version.
+  returned: when O(version) is given
+  type: int
+  sample: 4103
+file_id:
+  description: The id of the selected file.
+  returned: when O(version) is given
+  type: int
+  sample: 4105
+version:
+  description: The selected version, with its files, as in RV(packages[].release_versions).
+  returned: when O(version) is given
+  type: dict
+  sample: {release_version_id: 4103, name: "2026-03-01", release_type: online, published_at: "2026-03-01"}
+file:
+  description: The selected file, as in RV(packages[].release_versions[].release_files).
+  returned: when O(version) is given
+  type: dict
+  sample:
+    release_file_id: 4105
+    label: SnomedCT_ManagedServiceSE_PRODUCTION_SE1000052_20260301T120000Z.zip
+    md5_hash: 0cc175b9c0f1b6a831c399e269772661
+    primary_file: true
 '''
 
 from ansible_collections.terminology.releases.plugins.module_utils import _argspec, _mlds, _mlds_output, _mlds_select
@@ -198,6 +270,12 @@ class PackageReader(_mlds.Manager):
 
     def run(self):
         params = self.params
+        if params['package'] is not None:
+            package = _mlds_select.resolve_package(self.client, params['package'], params['member'])
+            result = dict(changed=False, packages=[_mlds_output.to_output(package)])
+            if params['version'] is not None:
+                result.update(select(package, params))
+            return result
         if params['id'] is not None:
             package = self.client.package(params['id'], missing_ok=True)
             packages = [package] if package is not None else []
@@ -208,11 +286,26 @@ class PackageReader(_mlds.Manager):
         return dict(changed=False, packages=[_mlds_output.to_output(package) for package in packages])
 
 
+def select(package, params):
+    """The version and file a fetch with the same options would download (the rules live in _mlds_select)."""
+    version = _mlds_select.resolve_version(package, params['version'])
+    release_file = _mlds_select.select_file(package, version, params['file_id'], params['label'])
+    return dict(package_id=package.get('releasePackageId'), version_id=version.get('releaseVersionId'),
+                file_id=release_file.get('releaseFileId'), version=_mlds_output.to_output(version),
+                file=_mlds_output.to_output(release_file))
+
+
 def main():
     module = _argspec.mlds_spec(
+        _argspec.ArgumentSpec(mutually_exclusive=[('package', 'id'), ('package', 'name'), ('label', 'file_id')],
+                              required_by={'version': 'package', 'label': 'version', 'file_id': 'version'}),
         id=dict(type='int'),
         name=dict(type='str'),
         member=dict(type='str'),
+        package=dict(type='str'),
+        version=dict(type='str'),
+        label=dict(type='str'),
+        file_id=dict(type='int'),
     ).create_module(supports_check_mode=True)
     _mlds.run_module(module, PackageReader)
 

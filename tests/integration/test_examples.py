@@ -247,6 +247,11 @@ def pre_mlds_release_fetch(sandbox, rewriter):
     ]}])
 
 
+def pre_mlds_release_info(sandbox, rewriter):
+    # The examples select a version of the package and its primary file, then fetch it: the fetch examples' data.
+    pre_mlds_release_fetch(sandbox, rewriter)
+
+
 def pre_release_unpack(sandbox, rewriter):
     # The archive "from elsewhere" of the last example: a small, well-formed release zip.
     paths = [path for _module, option, path in rewriter.paths if option == 'src' and str(path).endswith('.zip')]

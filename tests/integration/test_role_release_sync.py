@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from trud_itest import API_KEY, ansible_env, assert_no_secrets, sha256_file
+from trud_itest import API_KEY, OMIT, ansible_env, assert_no_secrets, sha256_file, with_options
 
 ROLE = 'terminology.releases.release_sync'
 HOSTS = ['host%d' % number for number in range(1, 6)]
@@ -104,7 +104,7 @@ class RoleRunner:
             'release_sync_notify': [HANDLER],
         }
 
-    def write(self, run_dir, releases, variables):
+    def write(self, run_dir, releases, variables, play_options=None):
         hosts = dict((host, {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable,
                              'release_sync_root': str(self.root(host))}) for host in HOSTS)
         inventory = {'fleet': {'hosts': hosts}}
@@ -118,10 +118,11 @@ class RoleRunner:
             'handlers': [{'name': HANDLER, 'ansible.builtin.debug': {
                 'msg': 'reloading for {{ release_sync_changed | join(", ") }}'}}],
         }
+        play.update(play_options or {})
         (run_dir / 'playbook.yml').write_text(json.dumps([play], indent=1), encoding='utf-8')
         merged = self.base_vars()
         merged['release_sync_releases'] = releases
-        merged.update(variables or {})
+        with_options(merged, variables or {})  # a variable given as OMIT is not set at all
         (run_dir / 'vars.json').write_text(json.dumps(merged), encoding='utf-8')
 
     def env(self, run_dir):
@@ -129,12 +130,12 @@ class RoleRunner:
         env.update({'ANSIBLE_PIPELINING': 'true', 'ANSIBLE_FORKS': '5'})
         return env
 
-    def run(self, releases, variables=None, check=False, expect_failure=False, secrets=()):
+    def run(self, releases, variables=None, check=False, expect_failure=False, secrets=(), play=None, verbosity='-vvvv'):
         self.count += 1
         run_dir = self.runs / ('%02d' % self.count)
         run_dir.mkdir()
-        self.write(run_dir, releases, variables)
-        cmd = [self.playbook_bin, '-vvvv', '-i', str(run_dir / 'inventory.json'), '-e', '@' + str(run_dir / 'vars.json'),
+        self.write(run_dir, releases, variables, play)
+        cmd = [self.playbook_bin] + ([verbosity] if verbosity else []) + [ '-i', str(run_dir / 'inventory.json'), '-e', '@' + str(run_dir / 'vars.json'),
                str(run_dir / 'playbook.yml')]
         if check:
             cmd.append('--check')
@@ -193,17 +194,23 @@ def archive_downloads(sandbox, kind='archive'):
     return list(sandbox.downloads(kind))
 
 
+def dir_name(release):
+    """The release directory of a TRUD release: its id without the archive extension."""
+    assert release['id'].endswith('.zip'), release['id']
+    return release['id'][:-len('.zip')]
+
+
 def assert_release_on_hosts(role, name, release, unpacked=False):
     """Every host has the release's archive (verified bytes, role modes), its marker, and current on it."""
     for host in HOSTS:
         base = role.root(host) / name
-        directory = base / release['id']
+        directory = base / dir_name(release)
         archive = directory / release['archiveFileName']
         assert archive.is_file(), host
         assert stat.S_IMODE(archive.stat().st_mode) == 0o640
         assert stat.S_IMODE(directory.stat().st_mode) == 0o750
         assert sha256_file(archive) == release['archiveFileSha256'].lower()
-        assert os.readlink(base / 'current') == release['id']
+        assert os.readlink(base / 'current') == dir_name(release)
         markers = [entry for entry in os.listdir(directory) if entry.startswith('.release_sync.')]
         assert markers == ['.release_sync.' + release['releaseDate']]
         if unpacked:
@@ -224,7 +231,7 @@ def assert_result(role, run, host, name, release, changed, unpacked=False, previ
     assert result['changed'] is changed
     assert result['sha256'] == release['archiveFileSha256'].lower()
     assert result['verified'] == ['size', 'sha256', 'signature']
-    assert result['path'] == str(role.root(host) / name / release['id'])
+    assert result['path'] == str(role.root(host) / name / dir_name(release))
     assert result['archive'] == result['path'] + '/' + release['archiveFileName']
     assert result['current'] == str(role.root(host) / name / 'current')
     assert result['unpacked_path'] == (result['path'] + '/unpacked' if unpacked else None)
@@ -253,7 +260,7 @@ def test_controller_mode_fetches_once_then_moves_current_and_prunes(role, sandbo
         assert_result(role, first, host, 'clinical', first_release, changed=True, unpacked=True)
         assert first.changed()[host] > 0
     assert handler_hosts(first) == HOSTS
-    assert os.listdir(role.cache / 'clinical') == [first_release['id']]
+    assert os.listdir(role.cache / 'clinical') == [dir_name(first_release)]
 
     sandbox.clear_log()
     before = snapshot(role.workspace)
@@ -281,8 +288,9 @@ def test_controller_mode_fetches_once_then_moves_current_and_prunes(role, sandbo
     assert len(archive_downloads(sandbox)) == 1
     assert_release_on_hosts(role, 'clinical', second_release, unpacked=True)
     for host in HOSTS:
-        assert_result(role, third, host, 'clinical', second_release, changed=True, unpacked=True, previous=first_release['id'])
-        assert release_dirs(role.root(host) / 'clinical') == sorted([first_release['id'], second_release['id']])
+        assert_result(role, third, host, 'clinical', second_release, changed=True, unpacked=True,
+                      previous=dir_name(first_release))
+        assert release_dirs(role.root(host) / 'clinical') == sorted([dir_name(first_release), dir_name(second_release)])
     assert handler_hosts(third) == HOSTS
 
     # The third release: current moves to it and the oldest of the three is removed (keep 2).
@@ -294,10 +302,10 @@ def test_controller_mode_fetches_once_then_moves_current_and_prunes(role, sandbo
     assert_release_on_hosts(role, 'clinical', third_release, unpacked=True)
     for host in HOSTS:
         assert_result(role, fourth, host, 'clinical', third_release, changed=True, unpacked=True,
-                      previous=second_release['id'], pruned=[first_release['id']])
-        assert release_dirs(role.root(host) / 'clinical') == sorted([second_release['id'], third_release['id']])
+                      previous=dir_name(second_release), pruned=[dir_name(first_release)])
+        assert release_dirs(role.root(host) / 'clinical') == sorted([dir_name(second_release), dir_name(third_release)])
     # The controller cache keeps only the selected release.
-    assert os.listdir(role.cache / 'clinical') == [third_release['id']]
+    assert os.listdir(role.cache / 'clinical') == [dir_name(third_release)]
 
 
 def test_host_mode_every_host_fetches_and_check_mode_writes_nothing(role, sandbox):
@@ -314,11 +322,11 @@ def test_host_mode_every_host_fetches_and_check_mode_writes_nothing(role, sandbo
 
     first = role.run(releases, variables)
     assert len(archive_downloads(sandbox)) == len(HOSTS), 'host mode downloads once per host'
-    expected = sha256_file(role.root(HOSTS[0]) / 'dmd' / release['id'] / release['archiveFileName'])
+    expected = sha256_file(role.root(HOSTS[0]) / 'dmd' / dir_name(release) / release['archiveFileName'])
     for host in HOSTS:
         base = role.root(host) / 'dmd'
-        assert os.readlink(base / 'current') == release['id']
-        assert sha256_file(base / release['id'] / release['archiveFileName']) == expected
+        assert os.readlink(base / 'current') == dir_name(release)
+        assert sha256_file(base / dir_name(release) / release['archiveFileName']) == expected
         result = first.facts(host)['dmd']
         assert result['changed'] is True and result['fetch_mode'] == 'host'
         assert result['sha256'] == expected and result['verified'] == ['size', 'signature']
@@ -368,8 +376,9 @@ def test_zip_bomb_is_refused_by_the_size_limit_and_leaves_nothing(role, sandbox,
         base = role.root(host) / 'bomb'
         assert not os.path.lexists(base / 'current')
         (directory,) = release_dirs(base)
+        archive = directory + '.zip'
         assert sorted(os.listdir(base / directory)) == sorted(
-            ['.%s.verified.json' % directory, directory]), 'only the verified archive may remain'
+            ['.%s.verified.json' % archive, archive]), 'only the verified archive may remain'
 
 
 def test_failed_fetch_reports_the_error_without_the_key(role, sandbox):
@@ -386,6 +395,98 @@ def test_failed_fetch_reports_the_error_without_the_key(role, sandbox):
     assert 'censored' in run.stdout  # the module's own failure stays hidden by no_log
     assert not role.cache.exists()
     assert all(os.listdir(role.root(host)) == [] for host in HOSTS), 'no release directory may be created'
+
+
+def test_release_directory_is_named_without_the_archive_extension(role, sandbox):
+    """A release directory is named by the release id without .zip (it holds the .zip), so that tools which glob
+    *.zip (Snowstorm's watch folder) do not take it for an archive; current points at it."""
+    release = sandbox.release(24)
+    run = role.run([{'name': 'dmd', 'item': 24}], {'release_sync_fetch_mode': 'host'}, secrets=())
+    for host in HOSTS:
+        base = role.root(host) / 'dmd'
+        assert sorted(path.name for path in base.glob('*.zip')) == []
+        directory = base / release['id'][:-len('.zip')]
+        assert (directory / release['archiveFileName']).is_file()
+        assert os.readlink(base / 'current') == directory.name
+        assert run.facts(host)['dmd']['release_id'] == release['id']
+        assert run.facts(host)['dmd']['path'] == str(directory)
+
+
+def test_credentials_and_endpoints_from_module_defaults(role, sandbox):
+    """The play's module_defaults for the collection's groups give the credentials and the endpoints: the role
+    passes none of its own (none set, no TRUD_API_KEY or MLDS_* in the environment) and syncs a TRUD and an MLDS
+    release; the key and the password appear nowhere."""
+    sandbox.mlds_reset()
+    username, password = sandbox.mlds_user('affiliate')
+    sandbox.mlds_seed({'packages': [{'member': 'SE', 'name': 'SNOMED CT Swedish Extension', 'versions': [{
+        'name': '2026-03-01', 'releaseType': 'online', 'publishedAt': '2026-03-01', 'files': [
+            {'label': MLDS_ARCHIVE, 'primaryFile': True,
+             'storage': {'name': 'se/' + MLDS_ARCHIVE, 'size': 300_000, 'seed': 4713, 'url_style': 's3'}}]}]}]})
+    play = {'module_defaults': {
+        'group/terminology.releases.trud': {'api_key': '{{ demo_trud_key }}', 'base_url': sandbox.trud_base_url},
+        'group/terminology.releases.mlds': {'url': sandbox.mlds_url, 'username': username,
+                                            'password': '{{ demo_mlds_password }}'},
+    }}
+    variables = {'release_sync_trud_api_key': OMIT, 'release_sync_trud_base_url': OMIT,
+                 'demo_trud_key': API_KEY, 'demo_mlds_password': password}
+    releases = [{'name': 'clinical', 'item': 101},
+                {'name': 'se', 'source': 'mlds', 'package': 'SNOMED CT Swedish Extension', 'member': 'SE',
+                 'version': '2026-03-01'}]
+    run = role.run(releases, variables, play=play, secrets=(password,))
+    for host in HOSTS:
+        facts = run.facts(host)
+        assert facts['clinical']['release_id'] == sandbox.release(101)['id'] and facts['clinical']['changed'] is True
+        assert facts['se']['release_id'] == '2026-03-01' and facts['se']['verified'] == ['size', 'md5']
+        assert (role.root(host) / 'se' / '2026-03-01' / MLDS_ARCHIVE).is_file()
+
+
+def test_a_number_as_a_mode_is_refused_with_a_clear_message(role, sandbox):
+    """release_sync_file_mode: 644 (a YAML int) would be mode 01204: the role refuses it, naming the variable and
+    the quoted form to use, before anything is created."""
+    run = role.run([{'name': 'clinical', 'item': 101}], {'release_sync_file_mode': 644}, expect_failure=True)
+    failed = run.failures()
+    assert sorted(entry['host'] for entry in failed) == HOSTS
+    for entry in failed:
+        message = entry['result']['msg']
+        assert message.startswith('release_sync_file_mode must be an octal mode written as a quoted string'), message
+        assert 'not the number 644' in message and '"0644"' in message
+    assert archive_downloads(sandbox) == []
+    assert not any(role.root(host).exists() for host in HOSTS)
+
+
+def test_each_failed_check_has_its_own_short_message(role, sandbox):
+    """release_sync_retain: 0 and a misspelled key: each is reported in its own sentence naming the variable, the
+    entry and the value, and nothing else (no list of every condition, no argument-spec dump)."""
+    releases = [{'name': 'clinical', 'item': 101, 'unpak': True}, {'name': 'se', 'source': 'mlds', 'package': 'X'}]
+    run = role.run(releases, {'release_sync_retain': 0}, expect_failure=True, verbosity=None)
+    failed = run.failures()
+    assert sorted(entry['host'] for entry in failed) == HOSTS
+    for entry in failed:
+        assert entry['task'] == "Check the role's variables and releases"
+        assert entry['result']['msg'] == (
+            'release_sync_retain must be at least 1, not 0. '
+            'release_sync_releases[0] (clinical) has the unknown key unpak; a trud release takes name, source, '
+            'unpack, unpack_max_size, unpack_max_ratio, retain, item, release_id, release_name, release_date, verify. '
+            'release_sync_releases[1] (se): an mlds release needs version.')
+        assert 'argument_spec_data' not in entry['result']
+    fatal = [line for line in run.stdout.splitlines() if line.startswith('fatal:')]
+    assert len(fatal) == len(HOSTS) and all(len(line) < 600 for line in fatal), run.describe()
+    assert 'release_sync_root' not in run.stdout and 'argument_spec' not in run.stdout
+    assert not any(role.root(host).exists() for host in HOSTS)
+
+
+def test_a_run_without_diff_shows_no_diff(role, sandbox):
+    """The role does not force diff mode on any task: a run without --diff prints no diff, and the result still
+    names the release current pointed to before."""
+    sandbox.add_release(101, version='41.0.0', release_date='2026-03-04', size=1_000_000)
+    new, old = sandbox.release(101), sandbox.release(101, 1)
+    role.run([{'name': 'clinical', 'item': 101, 'release_id': old['id']}], verbosity=None)
+    run = role.run([{'name': 'clinical', 'item': 101}], verbosity=None)
+    assert '--- before' not in run.stdout and '+++ after' not in run.stdout, run.describe()
+    for host in HOSTS:
+        result = run.facts(host)['clinical']
+        assert result['release_id'] == new['id'] and result['current_changed'] is True
+        assert result['previous_release_id'] == dir_name(old)
 
 
 # --- MLDS -------------------------------------------------------------------------------------------
