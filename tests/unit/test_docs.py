@@ -78,6 +78,7 @@ def documentation_strings(source):
                 and any(getattr(target, 'id', '').isupper() for target in node.targets):
             yield node.value.value
 
+
 def test_user_documents_cite_nothing_outside_the_collection():
     documents = list(user_documents())
     assert any(name == 'README.md' for name, _text in documents)
