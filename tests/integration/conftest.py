@@ -264,19 +264,33 @@ class Runner:
 
     def start(self, tasks, extra_vars=None, check=False, diff=False, env=None, expect_failure=False,
               play=None, secrets=(), preexec_fn=None, start_new_session=False):
-        self.count += 1
-        run_dir = self.runs_dir / ('%02d' % self.count)
-        run_dir.mkdir()
+        run_dir = self.new_run_dir()
         play_doc = {'name': 'integration test', 'hosts': 'localhost', 'gather_facts': False, 'tasks': list(tasks)}
         play_doc.update(play or {})
         playbook = run_dir / 'playbook.yml'
         playbook.write_text(json.dumps([play_doc], indent=2), encoding='utf-8')  # JSON is YAML
         variables = {'trud_api_key': API_KEY}
         variables.update(extra_vars or {})
+        return self.start_playbook(playbook, run_dir=run_dir, extra_vars=variables, check=check, diff=diff, env=env,
+                                   expect_failure=expect_failure, secrets=secrets, preexec_fn=preexec_fn,
+                                   start_new_session=start_new_session)
+
+    def new_run_dir(self):
+        self.count += 1
+        run_dir = self.runs_dir / ('%02d' % self.count)
+        run_dir.mkdir()
+        return run_dir
+
+    def start_playbook(self, playbook, inventory=None, run_dir=None, extra_vars=None, check=False, diff=False,
+                       env=None, expect_failure=False, secrets=(), preexec_fn=None, start_new_session=False):
+        """Run a playbook file as it is (with an inventory file, or localhost only), like `start`."""
+        run_dir = run_dir or self.new_run_dir()
         vars_file = run_dir / 'vars.json'
-        vars_file.write_text(json.dumps(variables), encoding='utf-8')
+        vars_file.write_text(json.dumps(extra_vars or {}), encoding='utf-8')
         paths = {'dir': run_dir, 'results': run_dir / 'results.jsonl', 'log': run_dir / 'ansible.log'}
         cmd = [self.playbook_bin, '-vvvv', '-e', '@' + str(vars_file), str(playbook)]
+        if inventory:
+            cmd[1:1] = ['-i', str(inventory)]
         if check:
             cmd.append('--check')
         if diff:
@@ -289,6 +303,9 @@ class Runner:
 
     def run(self, tasks, **kwargs):
         return self.start(tasks, **kwargs).wait()
+
+    def run_playbook_file(self, playbook, **kwargs):
+        return self.start_playbook(playbook, **kwargs).wait()
 
     def scan_for_secrets(self, run, results_text, extra_secrets=()):
         """No form of the API key (or of another secret the test used) anywhere the run left a trace."""

@@ -1,6 +1,6 @@
 """The MLDS side of the sandbox: MLDS 5.2's release-package REST API under /api.
 
-Shapes and rules follow shared/research/mlds-api.md (IHTSDO/MLDS 5.2): pre-emptive HTTP Basic with no
+Shapes and rules follow IHTSDO/MLDS 5.2 as its source behaves (docsite: guide_mlds.rst): pre-emptive HTTP Basic with no
 WWW-Authenticate challenge, 200 on create, empty 404/409 bodies, Spring Boot error JSON for 401/403/
 500, permission-checker failures as 500, the 5.2 state rules (mlds_store.py) and wire formats
 (mlds_wire.py), and downloads proxied from the storage area (mlds_storage.py). Control routes live

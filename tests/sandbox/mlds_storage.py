@@ -1,4 +1,4 @@
-"""Where MLDS release files live, and how MLDS fetches them for a download (shared/research/mlds-api.md §4.1).
+"""Where MLDS release files live, and how MLDS fetches them for a download (as MLDS 5.2 does).
 
 Storage objects are generated archives (archives.py), served at `/storage/{name}?size=N&seed=S[&kind=K]`
 like a plain HTTP file host (Range, ETag = MD5, Last-Modified), and reachable through `s3://bucket/{name}`

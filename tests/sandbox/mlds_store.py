@@ -1,6 +1,6 @@
 """MLDS sandbox state: members, release packages, versions and files, and MLDS 5.2's rules.
 
-Behaviour follows shared/research/mlds-api.md (IHTSDO/MLDS 5.2, read from source). Operations raise
+Behaviour follows IHTSDO/MLDS 5.2 as its source behaves (docsite: guide_mlds.rst). Operations raise
 `MldsError` carrying the status and body kind MLDS would answer; `mlds.py` turns it into a response.
 Nothing here locks: the service holds `MldsStore.lock` around each operation and its rendering.
 """

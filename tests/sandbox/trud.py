@@ -1,6 +1,6 @@
 """The TRUD side of the sandbox: catalogue, release-list and download routes, FCIV checksum files.
 
-Shapes follow shared/research/trud-api.md: Jackson-formatted JSON, `apiVersion` "1", key in every
+Shapes follow real TRUD responses (docsite: guide_trud.rst): Jackson-formatted JSON, `apiVersion` "1", key in every
 URL (and in the 404 message), upper-case SHA-256, `.xml.asc` signature URL named `.sig`, old
 `content/{PACK}/{VER}/{SUBPACK}/` URLs for old releases, every download error a 404.
 """
