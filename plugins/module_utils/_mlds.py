@@ -10,7 +10,7 @@ output is in _mlds_output.
 
 PRIVATE to this collection: it may change without notice.
 
-Written against MLDS 5.2 as it really behaves (research/mlds-api.md), not the 2015 public docs:
+Written against MLDS 5.2 as it really behaves (docs/docsite/rst/guide_mlds.rst), not the 2015 public docs:
 
 * HTTP Basic credentials go with EVERY request: MLDS answers 401 without a WWW-Authenticate challenge,
   so a client that waits for one never authenticates. The header is added by the session's auth hook, so
@@ -162,7 +162,7 @@ def _snippet(body, limit=300):
 
 def describe_failure(status, action, what=None, on_409=None, on_500=None, body=None, authenticated=True,
                      attempts=1):
-    """The user-facing text for an MLDS error status (research/mlds-api.md sections 2.3, 6)."""
+    """The user-facing text for an MLDS error status."""
     said = _boot_error(body) if body else None
     said_text = (' MLDS said: %s.' % said) if said else ''
     if status == 400:

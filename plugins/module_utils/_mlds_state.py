@@ -7,7 +7,7 @@
 
 PRIVATE to this collection: it may change without notice.
 
-The rules (research/mlds-api.md sections 3 and 8.1):
+The rules (how MLDS stores and returns fields: see docs/docsite/rst/guide_mlds.rst):
 
 * Only options the user set are compared. An option left out (``None``) never causes a change, and is
   never sent as a change: the update keeps the server's value.

@@ -21,7 +21,7 @@ from ansible_collections.terminology.releases.plugins.module_utils import _fs
 from ansible_collections.terminology.releases.plugins.module_utils._errors import ReleasesError
 from ansible_collections.terminology.releases.plugins.module_utils._http import HttpError
 
-# The fingerprint TRUD's checksum files are signed with (research/trud-api.md section 3.3).
+# The fingerprint TRUD's checksum files are signed with (see the TRUD guide in docs/docsite).
 TRUD_SIGNING_FINGERPRINTS = ('71ED5964BAE53E83556320A42BE59DADEE84BEB0',)
 MAX_LISTING_BYTES = 32 * 1024 * 1024
 _SHA256_RE = re.compile(r'^[0-9A-Fa-f]{64}$')
@@ -41,7 +41,7 @@ def listing_url(base_url, api_key, item, latest=False):
 
 
 def error_for_status(status, item, message):
-    """What a TRUD error status means for the user (research/trud-api.md section 1.2)."""
+    """What a TRUD error status means for the user (the TRUD guide lists the statuses TRUD sends)."""
     said = (' TRUD said: %r.' % message) if message else ''
     if status == 400:
         return 'TRUD rejected the API key (HTTP 400): check api_key (or TRUD_API_KEY).' + said
