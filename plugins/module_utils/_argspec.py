@@ -29,7 +29,9 @@ class ArgumentSpec:
         if unknown:
             raise TypeError('unknown constraints: %s' % ', '.join(sorted(unknown)))
         self.argument_spec = dict(argument_spec or {})
-        self.constraints = dict((name, list(constraints.get(name) or [])) for name in CONSTRAINTS)
+        # required_by maps an option to the options it needs; the others are lists of option groups.
+        self.constraints = dict((name, (dict if name == 'required_by' else list)(constraints.get(name) or ()))
+                                for name in CONSTRAINTS)
         # option -> where else it can be set; checked after the module is built (see create_module)
         self.required_hints = dict(required_hints or {})
 
@@ -37,7 +39,10 @@ class ArgumentSpec:
         for other in others:
             self.argument_spec.update(other.argument_spec)
             for name in CONSTRAINTS:
-                self.constraints[name].extend(other.constraints[name])
+                if name == 'required_by':
+                    self.constraints[name].update(other.constraints[name])
+                else:
+                    self.constraints[name].extend(other.constraints[name])
             self.required_hints.update(other.required_hints)
         return self
 

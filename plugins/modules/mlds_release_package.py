@@ -392,8 +392,8 @@ class PackageManager(_mlds.Manager):
         if self.check:
             return {'changed': True, 'package': current, 'diff': differences.diff()}
         if fields_change:
-            body = _mlds_fields.package_put_body(_mlds_state.merge(_mlds_fields.PACKAGE_FIELDS, desired, current),
-                                                  member or self.member_of(current), send)
+            merged = _mlds_state.merge(_mlds_fields.PACKAGE_FIELDS, desired, current)
+            body = _mlds_fields.package_put_body(merged, member or self.member_of(current), send)
             updated = self.client.update_package(package_id, body)
             if member and _mlds_fields.member_key(updated) != member['key']:
                 raise _mlds.MldsError(

@@ -135,8 +135,8 @@ class RoleRunner:
         run_dir = self.runs / ('%02d' % self.count)
         run_dir.mkdir()
         self.write(run_dir, releases, variables, play)
-        cmd = [self.playbook_bin] + ([verbosity] if verbosity else []) + [ '-i', str(run_dir / 'inventory.json'), '-e', '@' + str(run_dir / 'vars.json'),
-               str(run_dir / 'playbook.yml')]
+        cmd = [self.playbook_bin] + ([verbosity] if verbosity else []) + [
+            '-i', str(run_dir / 'inventory.json'), '-e', '@' + str(run_dir / 'vars.json'), str(run_dir / 'playbook.yml')]
         if check:
             cmd.append('--check')
         try:
