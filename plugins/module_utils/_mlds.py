@@ -395,6 +395,16 @@ class MldsClient:
                   params={'isArchive': 'true' if archived else 'false'},
                   what='release version with id %s' % version_id)
 
+    def has_dependants(self, version_id):
+        """Whether another version names this one's versionURI as its edition or derivative dependency (MLDS's own
+        check, which its UI makes before taking a version offline)."""
+        data = self.call_json('GET', '/api/checkVersionDependency/%s' % _int(version_id),
+                              'check whether other versions depend on release version %s' % version_id)
+        if not isinstance(data, bool):
+            raise MldsError('MLDS answered the dependency check of release version %s with %r, not true or false.'
+                            % (version_id, data))
+        return data
+
     # -- files --
 
     def files_path(self, package_id, version_id, file_id=None):

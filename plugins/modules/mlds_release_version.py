@@ -122,9 +122,21 @@ options:
         online version. Without it, deleting an online version fails.
     type: bool
     default: false
+  force:
+    description:
+      - Do what the MLDS web interface refuses, which this module refuses too by default.
+      - Archiving a version that is (or is being set) V(online). MLDS's feed ignores the archive flag, so an
+        archived online version stays in the feed and in affiliates' downloads.
+      - Taking a version offline (or deleting it) while another version depends on it, that is, names its
+        O(version_uri) as its O(version_dependent_uri) or O(version_dependent_derivative_uri). MLDS's dependency
+        check decides; the dependants' consumers then miss the edition they need.
+    type: bool
+    default: false
 requirements:
   - requests
 notes:
+  - Refused without O(force) (as in the MLDS web interface) are archiving an online version, and taking offline or
+    deleting a version that other versions depend on. Check mode makes the same checks (they only read).
   - MLDS 6.x does not change the C(releaseType) of an archived version. When O(archived=false) and a new
     O(release_type) are set together, the module unarchives first; when archiving, it updates first.
 seealso:
@@ -158,10 +170,11 @@ EXAMPLES = r'''
     notify_affiliates: true
   register: published
 
-- name: Archive the previous release
+- name: Take the previous release offline and archive it (MLDS archives only versions that are not online)
   terminology.releases.mlds_release_version:
     package: "4101"
     name: "2025-09-01"
+    release_type: offline
     archived: true
 
 - name: Remove a withdrawn version, taking it offline and deleting its files first
@@ -271,6 +284,7 @@ class VersionManager(_mlds.Manager):
         diff = {'before': {'state': 'absent'}, 'after': after}
         self.actions.append('create version %r (%s)' % (params['name'], desired['release_type']))
         if params['archived']:
+            self.refuse_archiving_online(desired['release_type'], 'the new version %r' % params['name'])
             self.actions.append('archive the version')
         notify = params['notify_affiliates'] and desired['release_type'] == _mlds_fields.ONLINE
         if notify:
@@ -304,6 +318,12 @@ class VersionManager(_mlds.Manager):
         notify = params['notify_affiliates'] and going_online
         if not differences:
             return {'changed': False, 'version': current, 'diff': differences.diff()}
+        if archive and params['archived']:
+            self.refuse_archiving_online(desired['release_type'] or current.get('releaseType'),
+                                         _mlds_select.describe_version(current))
+        if ('release_type' in differences and _mlds_fields.is_online(current)
+                and desired['release_type'] != _mlds_fields.ONLINE):
+            self.refuse_if_depended_on(current, 'take it %s' % desired['release_type'])
         if archive and not params['archived']:
             self.actions.append('unarchive version %s' % version_id)
         if put:
@@ -339,6 +359,22 @@ class VersionManager(_mlds.Manager):
         return {'changed': True, 'version': self.client.version(self.package_id, version_id),
                 'diff': differences.diff()}
 
+    def refuse_archiving_online(self, release_type, described):
+        if not self.params['force'] and (release_type or '').lower() == _mlds_fields.ONLINE:
+            raise _mlds.MldsError('Refusing to archive %s while it is online, as the MLDS web interface does: MLDS '
+                                  'keeps an archived online version in its feed and in downloads. Take it offline '
+                                  'first (release_type: offline), or set force: true.'
+                                  % described)
+
+    def refuse_if_depended_on(self, current, action):
+        if self.params['force'] or not current.get('versionURI'):
+            return  # MLDS's check is false for a version without a versionURI
+        if self.client.has_dependants(current['releaseVersionId']):
+            raise _mlds.MldsError('Refusing to %s: other versions depend on %s (they name its versionURI %s as their '
+                                  'edition or derivative dependency), and MLDS checks this before taking a version '
+                                  'offline. Release or repoint the dependants first, or set force: true.'
+                                  % (action, _mlds_select.describe_version(current), current['versionURI']))
+
     def absent(self, current):
         if current is None:
             return _mlds.already_absent('version')
@@ -348,6 +384,7 @@ class VersionManager(_mlds.Manager):
                                   'set take_offline: true.'
                                   % _mlds_select.sentence(_mlds_select.describe_version(current)))
         files = sorted(current.get('releaseFiles') or [], key=lambda item: str(item.get('releaseFileId')))
+        self.refuse_if_depended_on(current, 'delete it')
         if _mlds_fields.is_online(current):
             self.actions.append('take version %s offline' % version_id)
         for release_file in files:
@@ -387,6 +424,7 @@ def main():
         notify_affiliates=dict(type='bool', default=False),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         take_offline=dict(type='bool', default=False),
+        force=dict(type='bool', default=False),
     ).create_module(supports_check_mode=True)
     _mlds.run_module(module, VersionManager)
 

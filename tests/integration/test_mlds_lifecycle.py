@@ -264,3 +264,41 @@ def test_file_size_as_number_is_idempotent(runner, numeric_sandbox):
         assert entry['result']['changed'] is False, again.describe()
     assert again.result('checksum_from')['file']['file_size'] == first_object['size']
     assert numeric_sandbox.writes() == []
+
+
+def test_refuses_what_the_mlds_interface_refuses(mlds, sandbox):  # pylint: disable=redefined-outer-name
+    """Archiving an online version, and taking offline or deleting a version another version depends on, are
+    refused (check mode too) and change nothing; force: true does them."""
+    edition_uri = 'http://snomed.info/sct/45991000052106/version/20260301'
+    sandbox.mlds_seed({'packages': [package_seed('SE edition (refusals)', versions=[
+        {'name': 'edition', 'releaseType': 'online', 'versionURI': edition_uri},
+        {'name': 'dependant', 'releaseType': 'online', 'versionURI': edition_uri + '-derivative',
+         'versionDependentURI': edition_uri},
+    ])]})
+
+    def version(title, **options):
+        return mlds.task('mlds_release_version', title, package='SE edition (refusals)', member='SE', name='edition',
+                         **options)
+
+    sandbox.clear_log()
+    run = mlds.run([
+        dict(version('archive online (check)', archived=True), check_mode=True, ignore_errors=True),
+        dict(version('archive online', archived=True), ignore_errors=True),
+        dict(version('offline (check)', release_type='offline'), check_mode=True, ignore_errors=True),
+        dict(version('offline', release_type='offline'), ignore_errors=True),
+        dict(version('delete', state='absent', take_offline=True), ignore_errors=True),
+    ], expect_failure=True)
+    for task in ('archive online (check)', 'archive online'):
+        msg = run.failure_message(task)
+        assert 'Refusing to archive' in msg and 'online' in msg and 'force: true' in msg, msg
+    for task in ('offline (check)', 'offline', 'delete'):
+        msg = run.failure_message(task)
+        assert 'other versions depend on' in msg and edition_uri in msg and 'force: true' in msg, msg
+    assert sandbox.writes() == [], 'a refused change wrote to MLDS'
+
+    forced = mlds.run([version('offline (forced)', release_type='offline', force=True)])
+    assert forced.result('offline (forced)')['changed'] is True
+    assert forced.result('offline (forced)')['version']['release_type'] == 'offline'
+    again = mlds.run([version('archive offline', archived=True), version('archive offline again', archived=True)])
+    assert again.result('archive offline')['changed'] is True
+    assert again.result('archive offline again')['changed'] is False

@@ -25,7 +25,7 @@ import zipfile
 
 import pytest
 
-from ansible_collections.terminology.releases.plugins.module_utils import _download
+from ansible_collections.terminology.releases.plugins.module_utils import _fs
 from ansible_collections.terminology.releases.plugins.module_utils._unpack import (
     Limits,
     UnpackError,
@@ -573,7 +573,7 @@ def test_other_write_errors_are_not_called_disk_full(src, dest, monkeypatch):
 
     build(src, ('a.txt', b'a'))
     planned = plan(src, ROOMY)
-    monkeypatch.setattr(_download, 'write_all', broken_disk)
+    monkeypatch.setattr(_fs, 'write_all', broken_disk)
     with pytest.raises(OSError) as info:
         extract(src, planned, make_temp(dest), ROOMY)
     assert info.value.errno == errno.EIO
