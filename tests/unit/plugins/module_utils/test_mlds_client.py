@@ -279,7 +279,7 @@ def test_400_shows_the_plain_text_body(mlds, make_client):
 
 def test_html_instead_of_json_is_explained(mlds, make_client):
     mlds.route('GET /api/releasePackages', mlds.reply(200, '<!DOCTYPE html><html><body>Login</body></html>',
-                                                     {'Content-Type': 'text/html'}))
+                                                      {'Content-Type': 'text/html'}))
     with pytest.raises(MldsError, match='MLDS returned an HTML page instead of JSON to list the release packages: is '
                                         'url .* the MLDS site root'):
         make_client().packages()
@@ -405,4 +405,3 @@ def test_download_url_joins_the_relative_path_with_url(make_client):
     with pytest.raises(MldsError, match='on another host .https://evil.example.org.; refusing to send the '
                                         'credentials there'):
         client.download_url(1, 2, {'clientDownloadUrl': 'https://evil.example.org/api/x/download'})
-

@@ -39,7 +39,6 @@ def test_version_put_body_never_sends_online_and_always_sends_release_type():
         assert key in sparse
 
 
-
 @pytest.mark.parametrize('value, size', [('123', 123), (123, 123), (' 9 ', 9), ('', None), (None, None),
                                          ('12a', None), (-1, None), (True, None), (5.0, 5)])
 def test_file_size_value(value, size):
@@ -69,4 +68,3 @@ def test_file_digest_streams_md5_and_size(tmp_path):
 def test_guess_content_type():
     assert _mlds_fields.guess_content_type('/x/licence.pdf') == 'application/pdf'
     assert _mlds_fields.guess_content_type('/x/licence') == 'application/octet-stream'
-

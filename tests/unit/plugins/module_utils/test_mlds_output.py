@@ -35,4 +35,3 @@ def test_output_is_snake_case_sorted_and_without_url_credentials():
                                          ('clientDownloadUrl', 'client_download_url'), ('lastUpdated', 'last_updated')])
 def test_snake_case(name, snake):
     assert camel_dict_to_snake_dict({name: 1}) == {snake: 1}
-

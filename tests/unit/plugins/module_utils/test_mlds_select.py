@@ -85,4 +85,3 @@ def test_files_by_label_id_or_primary():
              'releaseFiles': [{'releaseFileId': 9, 'label': 'a'}, {'releaseFileId': 10, 'label': 'a'}]}
     with pytest.raises(MldsError, match="has 2 files labelled 'a': ids 9, 10"):
         _mlds_select.one_file(dupes, label='a')
-
