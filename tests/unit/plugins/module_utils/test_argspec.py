@@ -67,6 +67,13 @@ def test_merge_combines_options_constraints_and_hints():
     assert second.constraints['mutually_exclusive'] == [('c', 'd')]
 
 
+def test_merge_updates_required_by_as_a_mapping():
+    first = ArgumentSpec(dict(a=dict(), b=dict()), required_by=dict(a=['b']))
+    merged = first.merge(ArgumentSpec(dict(c=dict()), required_by=dict(c='a')))
+    assert merged.constraints['required_by'] == dict(a=['b'], c='a')
+    assert ArgumentSpec().constraints['required_by'] == {}
+
+
 def test_a_later_spec_or_update_options_replaces_an_option():
     spec = ArgumentSpec(dict(a=dict(type='str', default='x'))).merge(ArgumentSpec(dict(a=dict(type='int'))))
     assert spec.argument_spec['a'] == dict(type='int')
@@ -121,6 +128,14 @@ def test_the_merged_constraints_reach_the_module(capsys):
     assert module is None
     assert result['msg'] == 'parameters are mutually exclusive: release_id|release_name|release_date'
     assert KEY not in json.dumps(result)
+
+
+def test_required_by_reaches_the_module(capsys):
+    spec = _argspec.trud_spec(ArgumentSpec(dict(release_id=dict(type='str')), required_by=dict(release_id='dest')),
+                              dest=dict(type='path'))
+    module, result = create_module(spec, {'item': 394, 'api_key': KEY, 'release_id': 'a'}, capsys)
+    assert module is None
+    assert result['msg'] == "missing parameter(s) required by 'release_id': dest"
 
 
 def test_required_together_reaches_the_module(capsys):

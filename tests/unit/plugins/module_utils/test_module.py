@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 """The runner every module ends with (_module.run): it exits with the action's result or fails in one place, and
-removes the secret from all of it; require_library's missing-library failure."""
+removes the secret from all of it; require_library's missing-library failure; the warning about numeric modes."""
 
 from __future__ import annotations
 
@@ -21,10 +21,15 @@ B64_SECRET = base64.b64encode(SECRET.encode('utf-8')).decode('ascii')
 
 
 class FakeModule:
-    """Records fail_json and exit_json; both end the run with SystemExit, as AnsibleModule's do."""
+    """Records fail_json, exit_json and warn; the first two end the run with SystemExit, as AnsibleModule's do."""
 
-    def __init__(self):
+    def __init__(self, params=None):
+        self.params = dict(params or {})
         self.calls = []
+        self.warnings = []
+
+    def warn(self, text):
+        self.warnings.append(text)
 
     def fail_json(self, **result):
         self.calls.append(('fail_json', result))
@@ -120,3 +125,21 @@ def test_require_library_fails_with_ansibles_message_and_the_hint():
     assert result['msg'].startswith('Failed to import the required Python library (python-gnupg) on ')
     assert 'This is required to check signatures.' in result['msg']
     assert result['msg'].endswith(' Or set verify_signature: false.')
+
+
+def test_a_numeric_mode_above_0777_is_warned_about():
+    module = FakeModule({'mode': 644, 'dir_mode': 755})
+    _module.warn_numeric_modes(module, 'mode', 'dir_mode')
+    assert module.warnings == [
+        "mode: 644 is a number, which Ansible applies as the octal mode 1204. If you meant 0644, quote it: "
+        "mode: '0644'.",
+        "dir_mode: 755 is a number, which Ansible applies as the octal mode 1363. If you meant 0755, quote it: "
+        "dir_mode: '0755'.",
+    ]
+
+
+@pytest.mark.parametrize('value', ['0644', 'u=rw,g=r', 0o644, 0o777, 420, True, None])
+def test_quoted_symbolic_or_small_modes_are_not_warned_about(value):
+    module = FakeModule({'mode': value})
+    _module.warn_numeric_modes(module, 'mode', 'absent_option')
+    assert module.warnings == []
