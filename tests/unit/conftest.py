@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import email.parser
 import http.server
 import json
 import os
@@ -73,35 +74,61 @@ def quirks():
 # --------------------------------------------------------------------------------------------------
 
 class Seen:
-    """One request as the server saw it, and how many body bytes it sent back."""
+    """One request as the server saw it (with its body), and how many body bytes it sent back."""
 
-    def __init__(self, method, path, headers):
+    def __init__(self, method, path, headers, body=b''):
         self.method = method
         self.path = path
         self.headers = headers
+        self.body = body
         self.sent = 0
+
+    def json(self):
+        return json.loads(self.body.decode('utf-8'))
+
+    def multipart(self):
+        """{part name: (filename, content type, bytes)} of a multipart/form-data body."""
+        message = email.parser.BytesParser().parsebytes(
+            b'Content-Type: ' + self.headers['Content-Type'].encode('ascii') + b'\r\n\r\n' + self.body)
+        parts = {}
+        for part in message.get_payload():
+            parts[part.get_param('name', header='content-disposition')] = (
+                part.get_filename(), part.get_content_type() if part.get('Content-Type') else None,
+                part.get_payload(decode=True))
+        return parts
 
     def __repr__(self):
         return 'Seen(%s %s Range=%s sent=%d)' % (self.method, self.path, self.headers.get('Range'), self.sent)
 
 
 class Reply:
-    """A fixed status, headers and body."""
+    """A fixed status, headers and body. length=False sends no Content-Length and closes the connection after the
+    body, as S3 objects come through MLDS's download proxy."""
 
-    def __init__(self, status=200, body=b'', headers=None):
+    def __init__(self, status=200, body=b'', headers=None, length=True):
         self.status = status
         self.body = body if isinstance(body, bytes) else body.encode('utf-8')
         self.headers = dict(headers or {})
+        self.length = length
 
     def send(self, handler, seen):
         handler.send_response(self.status)
         for name, value in self.headers.items():
             handler.send_header(name, value)
-        handler.send_header('Content-Length', str(len(self.body)))
+        if self.length:
+            handler.send_header('Content-Length', str(len(self.body)))
+        else:
+            handler.close_connection = True
+            handler.send_header('Connection', 'close')
         handler.end_headers()
         if handler.command != 'HEAD':
             handler.wfile.write(self.body)
+            handler.wfile.flush()
             seen.sent += len(self.body)
+
+
+def json_reply(data, status=200):
+    return Reply(status, json.dumps(data), {'Content-Type': 'application/json'})
 
 
 class FileReply:
@@ -201,12 +228,15 @@ class _Server(http.server.ThreadingHTTPServer):
 
 
 class LocalServer:
-    """Routes map a raw request path (with or without the query, or '*') to replies used in turn; the
-    last reply of a route repeats. Unrouted paths get 404."""
+    """Routes map a raw request path (with or without the query), 'METHOD path' for one method only, or '*' to
+    replies used in turn; the last reply of a route repeats. A reply may be a function of the Seen request that
+    returns one. A method's route wins over the path's; unrouted requests get `unrouted` (by default a 404).
+    Every request is kept in `requests`, with its body."""
 
-    def __init__(self):
+    def __init__(self, unrouted=None):
         self._lock = threading.Lock()
         self._routes = {}
+        self.unrouted = unrouted or Reply(404, b'no route')
         self.requests = []
         self.errors = []
         self._httpd = _Server(('127.0.0.1', 0), _Handler)
@@ -216,37 +246,46 @@ class LocalServer:
         self._thread.start()
 
     reply = Reply
+    json = staticmethod(json_reply)
     file = FileReply
     endless = EndlessReply
 
     def url(self, path='/'):
         return 'http://127.0.0.1:%d%s' % (self.port, path)
 
-    def route(self, path, *replies):
+    def route(self, key, *replies):
         with self._lock:
-            self._routes[path] = list(replies)
+            self._routes[key] = list(replies)
 
     def bytes_sent(self, path=None):
         return sum(seen.sent for seen in self.requests if path is None or seen.path == path)
 
-    def requests_for(self, path):
-        return [seen for seen in self.requests if seen.path == path]
+    def requests_for(self, path=None, method=None):
+        return [seen for seen in self.requests
+                if (path is None or seen.path == path) and (method is None or seen.method == method)]
+
+    def _replies_for(self, method, path):
+        bare = path.split('?')[0]
+        for key in ('%s %s' % (method, path), '%s %s' % (method, bare), path, bare, '*'):
+            if self._routes.get(key):
+                return self._routes[key]
+        return None
 
     def dispatch(self, handler):
         length = int(handler.headers.get('Content-Length') or 0)
-        if length:
-            handler.rfile.read(length)
+        body = handler.rfile.read(length) if length else b''
         with self._lock:
-            seen = Seen(handler.command, handler.path, dict(handler.headers.items()))
+            seen = Seen(handler.command, handler.path, dict(handler.headers.items()), body)
             self.requests.append(seen)
-            replies = (self._routes.get(handler.path) or self._routes.get(handler.path.split('?')[0])
-                       or self._routes.get('*'))
+            replies = self._replies_for(handler.command, handler.path)
             if not replies:
-                reply = Reply(404, b'no route')
+                reply = self.unrouted
             elif len(replies) > 1:
                 reply = replies.pop(0)
             else:
                 reply = replies[0]
+        if callable(reply):
+            reply = reply(seen)
         reply.send(handler, seen)
 
     def close(self):
@@ -256,11 +295,25 @@ class LocalServer:
 
 
 @pytest.fixture
-def local_server():
-    server = LocalServer()
-    yield server
-    server.close()
-    assert not server.errors, 'the local server failed: %r' % server.errors
+def start_local_server():
+    """LocalServer factory (for a test that needs more than one); each is closed and checked after the test."""
+    servers = []
+
+    def start(unrouted=None):
+        server = LocalServer(unrouted)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+    failed = [error for server in servers for error in server.errors]
+    assert not failed, 'the local server failed: %r' % failed
+
+
+@pytest.fixture
+def local_server(start_local_server):
+    return start_local_server()
 
 
 @pytest.fixture
