@@ -11,10 +11,11 @@ PRIVATE to this collection: it may change without notice.
 from __future__ import annotations
 
 import base64
+import contextlib
 import email.utils
 import time
 import traceback
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit
 
 from ansible_collections.terminology.releases.plugins.module_utils._errors import ReleasesError
 
@@ -74,6 +75,47 @@ class Redactor:
         if isinstance(value, (list, tuple)):
             return [self.data(item) for item in value]
         return value
+
+
+def basic_token(username, password):
+    """base64 of "username:password" in UTF-8 (Spring Security 6 decodes Basic credentials as UTF-8)."""
+    return base64.b64encode(('%s:%s' % (username, password)).encode('utf-8')).decode('ascii')
+
+
+def basic_redactor(username, password):
+    """A Redactor for a Basic-auth password in every form it travels in, and the whole Basic credential."""
+    if not password:
+        return Redactor()
+    forms = [basic_token(username or '', password)]
+    with contextlib.suppress(UnicodeEncodeError):
+        forms.append(base64.b64encode(('%s:%s' % (username or '', password)).encode('latin-1')).decode('ascii'))
+    return Redactor([password], extra_forms=forms)
+
+
+class BasicAuth:
+    """requests auth hook: sets the Basic header on every request, before any challenge (MLDS sends none).
+
+    Set as the session's auth, requests never replaces it with .netrc credentials and never forwards it to another
+    host on a redirect."""
+
+    def __init__(self, token):
+        self._value = 'Basic ' + token
+
+    def __call__(self, request):
+        request.headers['Authorization'] = self._value
+        return request
+
+    def __repr__(self):
+        return 'BasicAuth(********)'
+
+
+_LOOPBACK_HOSTS = ('localhost', '127.0.0.1', '::1')
+
+
+def is_cleartext(url):
+    """Whether url is plain http to a host other than this one: credentials sent there cross the network in clear."""
+    parts = urlsplit(url or '')
+    return parts.scheme.lower() == 'http' and (parts.hostname or '') not in _LOOPBACK_HOSTS
 
 
 class HttpError(ReleasesError):

@@ -30,15 +30,16 @@ download fails at once with an explanation of what MLDS usually means by it.
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import json
 from urllib.parse import quote, urlsplit
 
 from ansible_collections.terminology.releases.plugins.module_utils import _connection, _mlds_output, _module
 from ansible_collections.terminology.releases.plugins.module_utils._http import (
+    BasicAuth,
     HttpError,
-    Redactor,
+    basic_redactor as make_redactor,
+    basic_token,
+    is_cleartext,
     is_retryable_status,
     retry_after_seconds,
 )
@@ -50,40 +51,6 @@ MAX_LICENSE_BYTES = 256 * 1024 * 1024
 
 class MldsError(ReleasesError):
     """An MLDS answer or object state the user must act on; the text is already free of secrets."""
-
-
-# ---- credentials ---------------------------------------------------------------------------------
-
-def basic_token(username, password):
-    """base64 of "username:password" in UTF-8 (Spring Security 6 decodes Basic credentials as UTF-8)."""
-    return base64.b64encode(('%s:%s' % (username, password)).encode('utf-8')).decode('ascii')
-
-
-def make_redactor(username, password):
-    """A Redactor for the password in every form it travels in, and the whole Basic credential."""
-    if not password:
-        return Redactor()
-    forms = [basic_token(username or '', password)]
-    with contextlib.suppress(UnicodeEncodeError):
-        forms.append(base64.b64encode(('%s:%s' % (username or '', password)).encode('latin-1')).decode('ascii'))
-    return Redactor([password], extra_forms=forms)
-
-
-class _BasicAuth:
-    """requests auth hook: sets the Basic header on every request, before any challenge (there is none)."""
-
-    def __init__(self, token):
-        self._value = 'Basic ' + token
-
-    def __call__(self, request):
-        request.headers['Authorization'] = self._value
-        return request
-
-    def __repr__(self):
-        return '_BasicAuth(********)'
-
-
-_LOOPBACK_HOSTS = ('localhost', '127.0.0.1', '::1')
 
 
 def run_module(module, manager):
@@ -136,8 +103,7 @@ def require_account(params, purpose, warn=None):
     if not params.get('username') or params.get('password') is None:
         raise MldsError('An MLDS account is needed to %s: set username and password (or MLDS_USERNAME and '
                         'MLDS_PASSWORD).' % purpose)
-    parts = urlsplit(params.get('url') or '')
-    if warn and parts.scheme.lower() == 'http' and (parts.hostname or '') not in _LOOPBACK_HOSTS:
+    if warn and is_cleartext(params.get('url')):
         warn('url uses plain http: the MLDS password crosses the network unencrypted with every request. Use https.')
 
 
@@ -221,7 +187,7 @@ class MldsClient:
                             'https://mlds.ihtsdotools.org; the modules add /api to every request.' % self.url)
         self.authenticated = bool(username) and password is not None
         if self.authenticated:
-            http.session.auth = _BasicAuth(basic_token(username, password))
+            http.session.auth = BasicAuth(basic_token(username, password))
         self._members = None
 
     def api(self, path):
