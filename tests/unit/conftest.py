@@ -31,7 +31,12 @@ SHARED_LISTING = os.path.join('shared', 'fixtures', 'trud', 'item-341-releases.j
 
 
 def find_shared_listing():
-    """The real TRUD item-341 listing kept beside the repository (never copied into it), or None.
+    """The real TRUD item-341 listing kept beside the repository (never copied into it), or None."""
+    return find_shared(SHARED_LISTING)
+
+
+def find_shared(relative):
+    """A file of the reference data kept beside the repository (never copied into it), or None.
 
     The repository root is not a fixed number of levels up (the runner stages a copy under
     .build/ansible_collections/terminology/releases), so look in every ancestor directory.
@@ -39,7 +44,7 @@ def find_shared_listing():
     for start in (UNIT_DIR, os.path.realpath(UNIT_DIR)):
         directory = start
         while True:
-            candidate = os.path.join(directory, SHARED_LISTING)
+            candidate = os.path.join(directory, relative)
             if os.path.isfile(candidate):
                 return candidate
             parent = os.path.dirname(directory)
@@ -56,6 +61,18 @@ def trud_listing_bytes():
         pytest.skip('The shared TRUD fixture %s was not found in any directory above %s.' % (SHARED_LISTING, UNIT_DIR))
     with open(path, 'rb') as handle:
         return handle.read()
+
+
+@pytest.fixture(scope='session')
+def shared_bytes():
+    """shared_bytes(relative path) -> the bytes of a reference file kept beside the repository; fails when absent."""
+    def read(relative):
+        path = find_shared(relative)
+        if path is None:
+            pytest.fail('The shared fixture %s was not found in any directory above %s.' % (relative, UNIT_DIR))
+        with open(path, 'rb') as handle:
+            return handle.read()
+    return read
 
 
 @pytest.fixture(scope='session')
