@@ -13,12 +13,12 @@ cannot know is supplied, and only in these documented ways:
   ``base_url`` (the sandbox's HTTPS TRUD API), ``api_key`` and ``ca_path``; ``group/terminology.releases.mlds``
   gets ``url`` (the sandbox's HTTPS MLDS), ``username``, ``password`` and ``ca_path``; and
   ``terminology.releases.trud_release_fetch`` trusts the sandbox's signing key (``trusted_fingerprints``),
-  since the sandbox cannot sign with TRUD's key.
+  since the sandbox cannot sign with TRUD's key; ``terminology.releases.syndication_feed_info`` gets ``ca_path``.
 * Variables the examples use are defined: ``trud_api_key``, ``mlds_username`` and ``mlds_password`` (the
   MLDS user in `MLDS_ROLES`: staff of the Swedish member for the publisher modules, an approved Swedish
   affiliate for the info and fetch modules).
 * `Rewriter` changes values that point outside the test: the production URLs (an example that sets ``url``
-  or ``base_url`` explicitly) become the sandbox's; absolute host paths under ``/srv/`` and ``/tmp/`` and
+  or ``base_url`` explicitly, or reads MLDS's feed) become the sandbox's; absolute host paths under ``/srv/`` and ``/tmp/`` and
   relative ones under ``files/`` are moved under ``{{ example_root }}`` (a directory of the test's workspace);
   the ``owner``/``group`` ``snowstorm`` becomes the user running the tests; and an example's own
   ``module_defaults`` for a group is completed with the play's options for that group that it does not set
@@ -56,6 +56,7 @@ COLLECTION_PREFIX = 'terminology.releases.'
 PRODUCTION_URLS = {
     'https://isd.digital.nhs.uk/trud/api/v1': 'trud',
     'https://mlds.ihtsdotools.org': 'mlds',
+    'https://mlds.ihtsdotools.org/api/feed': 'mlds_feed',
 }
 HOST_PATH_PREFIXES = ('/srv/', '/tmp/')
 RELATIVE_PATH_PREFIXES = ('files/',)
@@ -79,9 +80,12 @@ Gap = collections.namedtuple('Gap', 'task message reason')
 
 # Tasks of the examples that need something the sandbox lacks: (task name, regex the failure message must
 # match, what is missing). Report such a gap to the sandbox and module owners, and remove the entry once the task
-# runs. None today: the examples' fixed MLDS ids (4101, 4103, 4105) are seeded with `seedId`, and the sandbox lists
-# the dm+d release of 2025-08-18 they pin.
-GAPS = {}
+# runs. The examples' fixed MLDS ids (4101, 4103, 4105) are seeded with `seedId`, and the sandbox lists the dm+d
+# release of 2025-08-18 they pin.
+GAPS = {
+    'syndication_feed_info': [Gap('Read the SNOMED MLDS feed and select the newest International Edition',
+                                  r'/api/feed answered HTTP 404', "MLDS's /api/feed")],
+}
 
 
 # --- the examples -------------------------------------------------------------------------------------
@@ -129,7 +133,8 @@ class Rewriter:
     def __init__(self, root, sandbox, play_defaults):
         self.root = root
         self.play_defaults = play_defaults
-        self.urls = {'trud': sandbox.trud_https_base_url, 'mlds': sandbox.mlds_https_url}
+        self.urls = {'trud': sandbox.trud_https_base_url, 'mlds': sandbox.mlds_https_url,
+                     'mlds_feed': sandbox.mlds_https_url.rstrip('/') + '/api/feed'}
         self.account = (pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name)
         self.paths = []  # (module, option, real path)
 
@@ -263,6 +268,25 @@ def pre_release_unpack(sandbox, rewriter):
             archive.writestr('upload/data/concepts.txt', 'id\tactive\n' + '138875005\t1\n' * 200)
 
 
+def pre_syndication_feed_info(sandbox, rewriter):
+    # The feed file the examples read: two versions of the UK Clinical Edition in the NCTS format.
+    entries = ''.join(
+        '<entry><title>SNOMED CT UK Clinical Edition-%s</title><id>urn:uuid:00000000-0000-4000-8000-%012d</id>'
+        '<updated>%s-01T00:00:00Z</updated><category term="SCT_RF2_ALL" label="SNOMED CT RF2 All" '
+        'scheme="http://ns.electronichealth.net.au/ncts/syndication/asf/scheme/1.0.0"/>'
+        '<link rel="alternate" type="application/zip" href="https://files.example.org/uk_sct2cl_%s.zip" '
+        'length="%d" ncts:sha256Hash="%s"/>'
+        '<ncts:contentItemIdentifier>http://snomed.info/sct/83821000000107</ncts:contentItemIdentifier>'
+        '<ncts:contentItemVersion>http://snomed.info/sct/83821000000107/version/%s</ncts:contentItemVersion></entry>'
+        % (date, number, date[:7], date, 1000 + number, '%064x' % number, date.replace('-', ''))
+        for number, date in enumerate(('2025-11-19', '2025-05-21'), 1))
+    local_file(rewriter, 'feeds/feed.xml', (
+        '<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom" '
+        'xmlns:ncts="http://ns.electronichealth.net.au/ncts/syndication/asf/extensions/1.0.0">'
+        '<id>urn:uuid:00000000-0000-4000-8000-000000000000</id><title>Example feed</title>'
+        '<updated>2025-11-01T00:00:00Z</updated>%s</feed>' % entries).encode('utf-8'))
+
+
 PRECONDITIONS = dict((name[len('pre_'):], function) for name, function in list(globals().items())
                      if name.startswith('pre_'))
 
@@ -286,6 +310,7 @@ def play_defaults(sandbox, mlds_user):
             'base_url': sandbox.trud_https_base_url, 'api_key': '{{ trud_api_key }}', 'ca_path': sandbox.ca_path,
         },
         COLLECTION_PREFIX + 'trud_release_fetch': {'trusted_fingerprints': [sandbox.trud_fingerprint]},
+        COLLECTION_PREFIX + 'syndication_feed_info': {'ca_path': sandbox.ca_path},
         'group/terminology.releases.mlds': {
             'url': sandbox.mlds_https_url, 'username': username, 'password': password, 'ca_path': sandbox.ca_path,
         },
