@@ -120,7 +120,7 @@ feed:
     updated: "2025-03-19T10:01:32Z"
 entries:
   description:
-    - Every entry of the feed, in the feed's order (which means nothing: MLDS lists them in arbitrary order).
+    - Every entry of the feed, in the feed's order, which means nothing (MLDS lists them in arbitrary order).
     - Texts are trimmed; a missing value, and MLDS's text C(null), is V(null).
   returned: success
   type: list
