@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 module: syndication_feed
 short_description: Keep a static terminology syndication feed (Atom, NCTS / HL7 format) over releases in a directory
-version_added: 1.1.0
+version_added: 1.0.0
 description:
   - Keeps one Atom syndication feed file, in the NCTS / HL7 FHIR terminology syndication format with SNOMED's
     C(sct:) extension, that describes release files kept in the same directory. Serve the directory over HTTP(S)
