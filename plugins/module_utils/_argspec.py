@@ -100,6 +100,23 @@ def trud_selection_spec():
     )
 
 
+def feed_spec(*specs, **options):
+    """The feed and entry options of the syndication modules (with the connection options)."""
+    spec = ArgumentSpec(
+        dict(
+            url=dict(type='str', required=True),
+            username=dict(type='str', fallback=(env_fallback, ['MLDS_USERNAME'])),
+            password=dict(type='str', no_log=True, fallback=(env_fallback, ['MLDS_PASSWORD'])),
+            identifier=dict(type='str'),
+            version=dict(type='str'),
+            version_uri=dict(type='str'),
+        ),
+        required_together=[('username', 'password')],
+        mutually_exclusive=[('version', 'version_uri')],
+    )
+    return spec.merge(connection_spec(), *specs).update_options(**options)
+
+
 def mlds_spec(*specs, **options):
     """doc fragments terminology.releases.mlds and terminology.releases.connection"""
     spec = ArgumentSpec(

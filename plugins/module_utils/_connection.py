@@ -23,3 +23,15 @@ def http_client(module, redact):
                     'can serve you different files.')
     return _http.HttpClient(timeout=params['timeout'], retries=params['retries'],
                             validate_certs=params['validate_certs'], ca_path=params['ca_path'], redact=redact)
+
+
+def basic_auth_client(module, redact):
+    """http_client() that sends the module's username and password (if set) with HTTP Basic on every request, with a
+    warning when the module's url would carry them in clear."""
+    client = http_client(module, redact)
+    params = module.params
+    if params.get('username'):
+        if _http.is_cleartext(params['url']):
+            module.warn('url uses plain http: the password crosses the network unencrypted. Use https.')
+        client.session.auth = _http.BasicAuth(_http.basic_token(params['username'], params['password']))
+    return client

@@ -25,6 +25,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import time
 
 from ansible_collections.terminology.releases.plugins.module_utils import _fs
@@ -40,6 +41,7 @@ from ansible_collections.terminology.releases.plugins.module_utils._http import 
 from ansible_collections.terminology.releases.plugins.module_utils._module import warn_numeric_modes
 
 RECORD_VERSION = 1
+HEX_DIGITS = {'sha256': 64, 'sha1': 40, 'md5': 32}
 RECORD_MODE = 0o644
 
 
@@ -63,6 +65,12 @@ class Target:
         self.size = size
         self.digests = dict((algorithm, value.lower()) for algorithm, value in
                             (('sha256', sha256), ('sha1', sha1), ('md5', md5)) if value)
+        for algorithm, value in self.digests.items():
+            # A digest names the partial file and is compared with what arrives: only well-formed hex will do.
+            if not re.match(r'^[0-9a-f]{%d}$' % HEX_DIGITS[algorithm], value):
+                raise VerificationError('The expected %s %r of %s is not %d hexadecimal digits, so nothing can be '
+                                        'verified against it; nothing was downloaded.'
+                                        % (algorithm.upper(), value, name, HEX_DIGITS[algorithm]))
         self.identity = identity or {}
 
     def tag(self):

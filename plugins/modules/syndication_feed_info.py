@@ -23,45 +23,11 @@ description:
 author:
   - terminology.releases contributors (@terminology-releases)
 extends_documentation_fragment:
+  - terminology.releases.feed
   - terminology.releases.connection
   - terminology.releases.attributes
   - terminology.releases.attributes.info_module
 options:
-  url:
-    description:
-      - The feed document. An V(http://) or V(https://) URL (for MLDS, U(https://mlds.ihtsdotools.org/api/feed)), a
-        V(file://) URL, or a path on the host the module runs on.
-      - The connection options (O(validate_certs), O(ca_path), O(timeout), O(retries)) apply to HTTP(S) only.
-    type: str
-    required: true
-  username:
-    description:
-      - User name sent with HTTP Basic auth on the request for the feed, for a feed that needs an account.
-      - The MLDS feed itself needs none (only its downloads do).
-    type: str
-  password:
-    description:
-      - Password for O(username). It never appears in the output, in any form.
-    type: str
-  identifier:
-    description:
-      - Select an entry of this content item (C(ncts:contentItemIdentifier)), for example
-        V(http://snomed.info/sct/900000000000207008) for the SNOMED CT International Edition.
-      - Without O(version) or O(version_uri), the newest version of it is selected (by version, then by the
-        entry's C(updated) time).
-    type: str
-  version:
-    description:
-      - With O(identifier), select this version of the content item. Matches the entry's RV(entries[].version),
-        its RV(entries[].version_uri), or, for a SNOMED CT version URI, the V(YYYYMMDD) date at its end, so
-        V(20250301) works for both flavours.
-      - Without O(identifier), the feed must hold a single content item.
-    type: str
-  version_uri:
-    description:
-      - Select the entry with this content item version URI (C(ncts:contentItemVersion)), for example
-        V(http://snomed.info/sct/900000000000207008/version/20250301).
-    type: str
   newest:
     description:
       - Select the newest version of O(identifier) or, without O(identifier), of the only content item in the feed.
@@ -204,16 +170,7 @@ from ansible_collections.terminology.releases.plugins.module_utils import _argsp
 
 def read_feed(module, redact):
     params = module.params
-    if params['username'] and _http.is_cleartext(params['url']):
-        module.warn('url uses plain http: the password crosses the network unencrypted. Use https.')
-
-    def http_client():
-        client = _connection.http_client(module, redact)
-        if params['username']:
-            client.session.auth = _http.BasicAuth(_http.basic_token(params['username'], params['password']))
-        return client
-
-    data, source = _feed.load(params['url'], http_client)
+    data, source = _feed.load(params['url'], lambda: _connection.basic_auth_client(module, redact))
     feed = _feed.parse_feed(data, source)
     entry = None
     if params['newest'] or any(params[key] is not None for key in ('identifier', 'version', 'version_uri')):
@@ -223,19 +180,10 @@ def read_feed(module, redact):
 
 
 def main():
-    module = _argspec.connection_spec().merge(_argspec.ArgumentSpec(
-        dict(
-            url=dict(type='str', required=True),
-            username=dict(type='str'),
-            password=dict(type='str', no_log=True),
-            identifier=dict(type='str'),
-            version=dict(type='str'),
-            version_uri=dict(type='str'),
-            newest=dict(type='bool', default=False),
-        ),
-        required_together=[('username', 'password')],
-        mutually_exclusive=[('version', 'version_uri'), ('newest', 'version'), ('newest', 'version_uri')],
-    )).create_module(supports_check_mode=True)
+    module = _argspec.feed_spec(
+        _argspec.ArgumentSpec(mutually_exclusive=[('newest', 'version'), ('newest', 'version_uri')]),
+        newest=dict(type='bool', default=False),
+    ).create_module(supports_check_mode=True)
     redact = _http.basic_redactor(module.params['username'], module.params['password'])
     _module.run(module, lambda: read_feed(module, redact), redact)
 
