@@ -176,6 +176,7 @@ def test_mlds_feed_has_the_captured_feeds_layout(sandbox):  # pylint: disable=re
         [sorted(link.attrib) for link in ours.iter(ATOM + 'link')]
     assert sorted(real.find(ATOM + 'category').attrib) == sorted(ours.find(ATOM + 'category').attrib)
     assert children(real.find(ATOM + 'author')) == children(ours.find(ATOM + 'author'))
+
     # Same line layout: 4-space indentation, ` />` closing links, the same element lines in the same order.
     def line_shapes(text):
         return [re.sub(r'>[^<]*<', '><', re.sub(r'"[^"]*"', '""', line)) for line in text.splitlines()
@@ -250,6 +251,7 @@ def test_feed_link_faults_leave_the_files_alone(sandbox, kind):  # pylint: disab
     sandbox.add_faults({'type': 'wrong_hash', 'kind': kind, 'entry': version},
                        {'type': 'wrong_length', 'kind': kind, 'delta': 5},
                        {'type': 'hostile_link', 'kind': kind, 'style': 'backslash'})
+
     def download_link(entry):
         return entry.find(ATOM + "link[@rel='alternate']")
     right = download_link(first[version])

@@ -13,7 +13,7 @@ import email.utils
 import gzip
 import hmac
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import mlds_control, mlds_feed
 from .feeds import ATOM_TYPE, accepts_atom, feed_response
