@@ -79,6 +79,9 @@ class Sandbox:
     state_dir = property(lambda self: self.info["state_dir"])
     mlds_url = property(lambda self: self.info["mlds"]["url"])  # the collection's MLDS `url` (the API is under /api)
     mlds_https_url = property(lambda self: self.info["mlds"]["https_url"])
+    mlds_feed_url = property(lambda self: self.info["mlds"]["feed_url"])  # MLDS's /api/feed (anonymous)
+    feed_url = property(lambda self: self.info["syndication"]["feed_url"])  # the NCTS feed over generated archives
+    feed_https_url = property(lambda self: self.info["syndication"]["https_feed_url"])
 
     # --- control API ---------------------------------------------------------------------------
 
@@ -163,6 +166,24 @@ class Sandbox:
         """Logged POST/PUT/DELETE requests under /api (whatever their status)."""
         return [entry for entry in self.log()
                 if entry["method"] in ("POST", "PUT", "DELETE") and entry["path"].startswith("/api/")]
+
+    # --- NCTS syndication feed ------------------------------------------------------------------
+
+    def feed_reset(self):
+        """The default feed entries only (faults and log untouched)."""
+        self._call("POST", "syndication/reset")
+
+    def feed_entries(self) -> list:
+        """The feed's entries: options, `href`, `length`/`sha256` as the feed says, `file_length`/`file_sha256`."""
+        return self._call("GET", "syndication/entries")["entries"]
+
+    def feed_add(self, identifier: str, version: str, **options) -> dict:
+        """Append an entry (title=, size=, seed=, file_name=, category=, dependencies=, sha256=, length=, ...)."""
+        return self._call("POST", "syndication/entries", {"identifier": identifier, "version": version, **options})
+
+    def feed_set(self, entries: list) -> list:
+        """Make the feed hold exactly these entries (dicts of feed_add's options); [] empties it."""
+        return self._call("PUT", "syndication/entries", {"entries": list(entries)})["entries"]
 
     # --- lifetime ------------------------------------------------------------------------------
 

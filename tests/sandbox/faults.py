@@ -2,6 +2,7 @@
 
 import json
 import threading
+import zlib
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
@@ -10,14 +11,23 @@ from .web import Body, BytesBody, Response
 # Faults the HTTP layer applies itself, whatever the service.
 STATUS_TYPES = ("status", "html_error", "oversized_json")
 TRANSPORT_TYPES = ("drop_after", "stall", "corrupt_byte", "ignore_range")
-# Faults that change content; only the kind named here serves them.
+# The two syndication feed documents: the sandbox's NCTS feed and MLDS's /api/feed.
+FEED_KINDS = ("syndication_feed", "mlds_feed")
+# Faults that change content; only the kinds named here serve them (the first is the default).
 CONTENT_TYPES = {
-    "wrong_key_signature": "signature",
-    "tamper_checksum": "checksum",
-    "malformed_json": "listing",
-    "wrong_public_key": "public_key",
+    "wrong_key_signature": ("signature",),
+    "tamper_checksum": ("checksum",),
+    "malformed_json": ("listing",),
+    "wrong_public_key": ("public_key",),
+    "wrong_hash": FEED_KINDS,
+    "wrong_length": FEED_KINDS,
+    "hostile_link": FEED_KINDS,
+    "xml_entities": FEED_KINDS,
+    "xml_external_entity": FEED_KINDS,
+    "oversized_feed": FEED_KINDS,
 }
 TYPES = STATUS_TYPES + TRANSPORT_TYPES + tuple(CONTENT_TYPES)
+HOSTILE_NAMES = {"traversal": "../{}", "absolute": "/tmp/{}", "backslash": "..\\{}"}  # hostile_link styles
 
 HTML_ERROR_PAGE = (
     "<html><body><h1>Service Unavailable</h1>"
@@ -27,29 +37,60 @@ HTML_ERROR_PAGE = (
 
 
 OVERSIZED_JSON_BYTES = 80 * 1024 * 1024
+OVERSIZED_FEED_BYTES = 17 * 1024 * 1024  # just over the 16 MiB a feed reader should accept
+
+# DTD payloads for XML documents: an entity-expansion bomb (&h; is 10**8 characters), or an external entity
+# reading a local file. A parser that honours either is the vulnerability.
+ENTITY_DECLARATIONS = {
+    "entities": '<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+                '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">'
+                '<!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;"><!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;">'
+                '<!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;"><!ENTITY h "&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;">',
+    "external_entity": '<!ENTITY h SYSTEM "file:///etc/passwd">',
+}
 
 
-class PaddedJsonBody(Body):  # pylint: disable=too-few-public-methods
-    """A valid JSON document of `size` bytes, mostly whitespace, generated as it is sent (never held in memory)."""
+def with_doctype(xml: bytes, root: str, style: str, anchor: bytes, newline: bytes = b"\n") -> bytes:
+    """`xml` with a DOCTYPE declaring the `style` entities after its XML declaration, and `&h;` put before the
+    first `anchor` (a closing tag), so that parsing the document expands the entity."""
+    end = xml.index(b"?>") + 2
+    doctype = f"<!DOCTYPE {root} [{ENTITY_DECLARATIONS[style]}]>".encode()
+    return xml[:end] + newline + doctype + xml[end:].replace(anchor, b"&h;" + anchor, 1)
 
-    HEAD, TAIL = b'{"releases": [', b"]}"
 
-    def __init__(self, size: int):
-        self.size = size
+class PaddedBody(Body):  # pylint: disable=too-few-public-methods
+    """`head`, then spaces, then `tail`: a valid document of `size` bytes, generated as it is sent (never held in
+    memory)."""
+
+    def __init__(self, head: bytes, tail: bytes, size: int):
+        self.head, self.tail = head, tail
+        self.size = max(size, len(head) + len(tail))
         self._spaces = b" " * (1 << 20)
 
     def chunks(self, start, end):
-        padding_end = self.size - len(self.TAIL)
+        padding_end = self.size - len(self.tail)
         position = start
         while position < end:
-            if position < len(self.HEAD):
-                piece = self.HEAD[position:min(end, len(self.HEAD))]
+            if position < len(self.head):
+                piece = self.head[position:min(end, len(self.head))]
             elif position < padding_end:
-                piece = self._spaces[:min(end, padding_end) - position]
+                piece = self._spaces[:min(end, padding_end, position + len(self._spaces)) - position]
             else:
-                piece = self.TAIL[position - padding_end:end - padding_end]
+                piece = self.tail[position - padding_end:end - padding_end]
             yield piece
             position += len(piece)
+
+
+def padded_json(size: int) -> PaddedBody:
+    """A valid JSON document of `size` bytes, mostly whitespace."""
+    return PaddedBody(b'{"releases": [', b"]}", size)
+
+
+def gzipped(body: Body) -> BytesBody:
+    """The body gzip-compressed piece by piece (a padded 17 MiB feed never sits in memory uncompressed)."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: gzip framing, mtime 0
+    parts = [compressor.compress(bytes(chunk)) for chunk in body.chunks(0, body.size)]
+    return BytesBody(b"".join(parts) + compressor.flush())
 
 
 class FaultError(ValueError):
@@ -72,6 +113,7 @@ class Rule:
         return (
             self.times != 0
             and self.kind in ("any", kind)
+            and (self.type not in CONTENT_TYPES or kind in CONTENT_TYPES[self.type])
             and (self.item is None or self.item == item)
             and (self.method is None or self.method == method)
         )
@@ -106,6 +148,9 @@ def _check_params(kind_of: str, params: dict) -> dict:
         "stall": lambda p: {**p, "seconds": _number(p, "seconds", cast=float),
                             "after_bytes": _number(p, "after_bytes", 0)},
         "corrupt_byte": lambda p: {**p, "offset": _number(p, "offset")},
+        "wrong_length": lambda p: {**p, "delta": _number(p, "delta", 1, minimum=-(1 << 62))},
+        "oversized_feed": lambda p: {**p, "bytes": _number(p, "bytes", OVERSIZED_FEED_BYTES, minimum=16)},
+        "hostile_link": _hostile_style,
     }
     params = checks.get(kind_of, dict)(params)
     if "retry_after" in params:
@@ -113,6 +158,13 @@ def _check_params(kind_of: str, params: dict) -> dict:
     if not isinstance(params.get("headers", {}), dict):
         raise FaultError("fault parameter 'headers' must be an object")
     return params
+
+
+def _hostile_style(params: dict) -> dict:
+    style = params.get("style", "traversal")
+    if style not in HOSTILE_NAMES:
+        raise FaultError(f"fault parameter 'style' must be one of {', '.join(HOSTILE_NAMES)}")
+    return {**params, "style": style}
 
 
 def parse_rule(raw: dict, kinds) -> Rule:
@@ -123,11 +175,12 @@ def parse_rule(raw: dict, kinds) -> Rule:
     type_ = raw.pop("type", None)
     if type_ not in TYPES:
         raise FaultError(f"unknown fault type {type_!r}; known: {', '.join(TYPES)}")
-    kind = raw.pop("kind", None) or CONTENT_TYPES.get(type_, "any")
+    served_by = CONTENT_TYPES.get(type_, ("any",))
+    kind = raw.pop("kind", None) or (served_by[0] if len(served_by) == 1 else "any")  # "any": each kind it serves
     if kind != "any" and kind not in kinds:
         raise FaultError(f"unknown kind {kind!r}; known: any, {', '.join(sorted(kinds))}")
-    if type_ in CONTENT_TYPES and kind != CONTENT_TYPES[type_]:
-        raise FaultError(f"fault {type_!r} only applies to kind {CONTENT_TYPES[type_]!r}")
+    if type_ in CONTENT_TYPES and kind not in ("any",) + CONTENT_TYPES[type_]:
+        raise FaultError(f"fault {type_!r} only applies to kind {' or '.join(map(repr, CONTENT_TYPES[type_]))}")
     item = raw.pop("item", None)
     method = raw.pop("method", None)
     times = raw.pop("times", 1)
@@ -189,7 +242,7 @@ def status_response(rule: Rule) -> Response:
     if rule.type == "html_error":
         return Response(status, BytesBody(HTML_ERROR_PAGE.encode()), "text/html; charset=utf-8", headers)
     if rule.type == "oversized_json":
-        return Response(status, PaddedJsonBody(params["bytes"]), "application/json", headers)
+        return Response(status, padded_json(params["bytes"]), "application/json", headers)
     if "body" in params:
         body = str(params["body"]).encode()
         content_type = params.get("content_type", "text/plain; charset=utf-8")

@@ -13,9 +13,10 @@ import email.utils
 import gzip
 import hmac
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from . import mlds_control
+from . import mlds_control, mlds_feed
+from .feeds import ATOM_TYPE, accepts_atom, feed_response
 from .mlds_store import Licence, MldsError, MldsStore, failure
 from .mlds_users import ANONYMOUS, Caller, default_users
 from .mlds_storage import Proxy, Storage
@@ -29,7 +30,7 @@ VERSIONS = PACKAGE + "/releaseVersions"
 VERSION = VERSIONS + "/{version}"
 FILES = VERSION + "/releaseFiles"
 FILE = FILES + "/{file}"
-KINDS = ("mlds_api", "mlds_license", "mlds_download", "mlds_storage")
+KINDS = ("mlds_api", "mlds_license", "mlds_download", "mlds_storage", "mlds_feed")
 
 # @RolesAllowed sets (None: @PermitAll)
 AUTHENTICATED = frozenset({"ROLE_USER", "ROLE_MEMBER", "ROLE_STAFF", "ROLE_ADMIN"})
@@ -71,6 +72,7 @@ ROUTES = (
     ApiRoute("GET", FILE + "/download", AUTHENTICATED, "download", "mlds_download"),
     ApiRoute("GET", API + "/checkVersionDependency/{version}", STAFF_OR_ADMIN, "check_dependency"),
     ApiRoute("POST", API + "/updateArchive/{version}", STAFF_OR_ADMIN, "update_archive"),
+    ApiRoute("GET", API + "/feed", None, "feed", "mlds_feed"),  # no @RolesAllowed, /api/** permitted: anonymous
 )
 
 
@@ -84,13 +86,6 @@ class MldsOptions:
 
 
 @dataclass
-class MldsEndpoint(Endpoint):
-    """An endpoint whose `log_extra` (auth_user, mlds_reason) the server adds to the request log entry."""
-
-    log_extra: dict = field(default_factory=dict)
-
-
-@dataclass
 class Call:
     """A request that got past authentication, binding and the role check."""
 
@@ -98,6 +93,7 @@ class Call:
     caller: Caller
     ids: dict
     body: dict | None
+    fault: object = None  # the fault rule taken for this request (content faults: the feed)
 
 
 def empty(status: int, headers=None) -> Response:
@@ -180,7 +176,7 @@ class MldsService:  # pylint: disable=too-many-public-methods,too-many-instance-
         users = {role: {"username": user.username, "password": user.password, "roles": list(user.roles),
                         "member": user.member} for role, user in self.users.items()}
         return {"mlds": {
-            "url": url, "https_url": https_url, "api_url": url + API, "users": users,
+            "url": url, "https_url": https_url, "api_url": url + API, "feed_url": url + API + "/feed", "users": users,
             "members": {member["key"]: member["memberId"] for member in self.store.members.values()},
             "file_size_type": "number" if self.options.file_size_number else "string",
             "set_order": self.options.set_order,
@@ -214,13 +210,15 @@ class MldsService:  # pylint: disable=too-many-public-methods,too-many-instance-
         return None
 
     def _handler(self, route: ApiRoute):
-        def handle(req) -> MldsEndpoint:
+        def handle(req) -> Endpoint:
             extra = {}
             caller = self._authenticate(req, extra)
-            return MldsEndpoint(route.kind, _fault_item(req.params), lambda fault=None: self._respond(route, req, caller, extra), extra)
+            return Endpoint(route.kind, _fault_item(req.params),
+                            lambda fault=None: self._respond(route, req, caller, extra, fault), extra)
         return handle
 
-    def _respond(self, route: ApiRoute, req, caller: Caller | None, extra: dict) -> Response:
+    def _respond(self, route: ApiRoute, req, caller: Caller | None, extra: dict,  # pylint: disable=too-many-arguments
+                 fault=None) -> Response:
         """Spring's order: security filter (401), argument binding (400/415), @RolesAllowed (401/403), the handler."""
         try:
             if caller is None:
@@ -228,7 +226,7 @@ class MldsService:  # pylint: disable=too-many-public-methods,too-many-instance-
             ids = _path_ids(req.params)
             body = self._bind(route, req)
             _check_roles(route.roles, caller)
-            call = Call(req, caller, ids, body)
+            call = Call(req, caller, ids, body, fault)
             if route.action == "download":
                 return self.download(call)  # streams outside the lock
             with self.store.lock:
@@ -270,7 +268,7 @@ class MldsService:  # pylint: disable=too-many-public-methods,too-many-instance-
             return Response(exc.status, BytesBody(exc.text.encode()), "application/json", dict(exc.headers))
         return Response(exc.status, BytesBody(boot_error(exc.status, req.path)), "application/json", dict(exc.headers))
 
-    def _unmapped(self, req) -> MldsEndpoint:
+    def _unmapped(self, req) -> Endpoint:
         """Anything else under /api: Boot's 404, or 405 with Allow when only the method is wrong."""
         extra = {}
         caller = self._authenticate(req, extra)
@@ -283,7 +281,7 @@ class MldsService:  # pylint: disable=too-many-public-methods,too-many-instance-
             headers = {"Allow": ", ".join(allowed)} if status == 405 else {}
             return self.error_response(MldsError(status, "boot", headers=headers), req)
 
-        return MldsEndpoint("mlds_api", None, respond, extra)
+        return Endpoint("mlds_api", None, respond, extra)
 
     def _json(self, req, value, status: int = 200) -> Response:
         """Entity JSON; gzipped when the client accepts it (GZipServletFilter on /api/*, never on downloads)."""
@@ -357,6 +355,15 @@ class MldsService:  # pylint: disable=too-many-public-methods,too-many-instance-
         if part and part["data"]:
             package.licence = Licence(part["filename"], part["content_type"], part["data"], time.time(), call.caller.username)
         return empty(200)
+
+    # --- feed --------------------------------------------------------------------------------
+
+    def feed(self, call: Call) -> Response:
+        """GET /api/feed (mlds_feed.py); 406 when Accept excludes application/atom+xml (Spring's `produces`)."""
+        if not accepts_atom(call.req.headers.get("Accept")):
+            raise MldsError(406, "empty", reason=f"Accept {call.req.headers.get('Accept')!r} excludes {ATOM_TYPE}")
+        body = mlds_feed.render(self.store, call.req.base_url, self.renderer(ANONYMOUS).arrange, call.fault)
+        return feed_response(call.req, body, gzip_ok=True)
 
     # --- versions ----------------------------------------------------------------------------
 

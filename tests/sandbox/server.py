@@ -24,7 +24,7 @@ if __name__ == "__main__" and not __package__:
     __package__ = "sandbox"  # pylint: disable=redefined-builtin
 
 # pylint: disable=wrong-import-position
-from . import faults, mlds, pki, trud  # noqa: E402
+from . import faults, mlds, pki, syndication, trud  # noqa: E402
 from .archives import ArchiveStore  # noqa: E402
 from .mlds_wire import ORDERS  # noqa: E402
 from .web import BytesBody, Endpoint, HttpError, Request, Response, Router, json_response, parse_range  # noqa: E402
@@ -190,7 +190,7 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # pylint: disable=broad-exception-caught
             response = json_response({"httpStatus": 500, "message": f"sandbox error: {exc}"}, 500)
         status, sent = self._send_safely(req, response, rule)
-        extra = getattr(endpoint, "log_extra", None) or {}  # e.g. MLDS: auth_user, mlds_reason
+        extra = endpoint.log_extra  # e.g. MLDS: auth_user, mlds_reason
         self.app.log.record({
             "time": datetime.datetime.fromtimestamp(started, datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "method": self.command, "path": self.path, "kind": endpoint.kind, "item": endpoint.item,
@@ -369,7 +369,7 @@ def _tls_context(state_dir: Path, host: str) -> tuple[ssl.SSLContext, str]:
 
 
 def build_services(args, state_dir: Path, keyring: pki.Keyring) -> list:
-    """The services mounted on the listeners: TRUD and MLDS.
+    """The services mounted on the listeners: TRUD, MLDS and the NCTS syndication feed.
 
     A service has `kinds` (request kinds for faults and the log), `register(router)`, `reset()`
     and `info(url, https_url)` (its part of the info JSON).
@@ -377,7 +377,7 @@ def build_services(args, state_dir: Path, keyring: pki.Keyring) -> list:
     store = ArchiveStore(state_dir)
     options = mlds.MldsOptions(args.mlds_password_prefix, args.mlds_file_size_number, args.mlds_set_order)
     return [trud.TrudService(store, keyring, args.api_keys or [DEFAULT_API_KEY], args.disabled_key),
-            mlds.MldsService(store, state_dir, options)]
+            mlds.MldsService(store, state_dir, options), syndication.SyndicationService(store)]
 
 
 def _write_info(info: dict, *paths):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 from .archives import BLOCK, ArchiveSpec
+from .faults import with_doctype
 from .pki import PUBLIC_KEY_FILE_NAME
 from .web import BytesBody, Endpoint, HttpError, Response, json_response
 
@@ -168,19 +169,9 @@ def fciv_xml(file_name: str, sha1_hex: str) -> bytes:
 
 
 def _hostile_fciv(xml: bytes, style: str) -> bytes:
-    """The FCIV file with a DTD that declares entities: an expansion bomb, or an external entity reading a local
-    file. A parser that honours either is the vulnerability; the signature alone cannot catch it (TRUD's key signs
-    whatever TRUD serves)."""
-    declarations = {
-        "entities": '<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
-                    '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">'
-                    '<!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;"><!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;">'
-                    '<!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;"><!ENTITY h "&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;">',
-        "external_entity": '<!ENTITY h SYSTEM "file:///etc/passwd">',
-    }[style]
-    head, rest = xml.split(b"\r\n", 1)
-    doctype = f"<!DOCTYPE FCIV [{declarations}]>".encode()
-    return head + b"\r\n" + doctype + b"\r\n" + rest.replace(b"</name>", b"&h;</name>", 1)
+    """The FCIV file with a DTD that declares entities (faults.ENTITY_DECLARATIONS). The signature alone cannot
+    catch it (TRUD's key signs whatever TRUD serves)."""
+    return with_doctype(xml, "FCIV", style, b"</name>", newline=b"\r\n")
 
 
 CHECKSUM_STYLES = ("fciv", "entities", "external_entity")

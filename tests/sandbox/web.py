@@ -52,11 +52,13 @@ class Endpoint:
 
     `respond` builds the response; it receives the fault rule taken for this request (or None) so that
     content faults (wrong signature, tampered checksum, truncated JSON) can be applied by the service.
+    `log_extra` is merged into the request's log entry (e.g. MLDS's auth_user, mlds_reason).
     """
 
     kind: str | None
     item: int | None
     respond: Callable[..., Response]
+    log_extra: dict = field(default_factory=dict)
 
 
 @dataclass
