@@ -122,6 +122,19 @@ options:
         online version. Without it, deleting an online version fails.
     type: bool
     default: false
+  wait_for_feed:
+    description:
+      - After the run, wait until MLDS's public feed (C(<url>/api/feed)) lists the version, so that the next task
+        (or a feed-reading server) can rely on it. MLDS lists a version only when it is online, its package has a
+        URI, it has a version URI and at least one file; a version that cannot appear fails at once, saying which.
+      - Not in check mode, where nothing is published.
+    type: bool
+    default: false
+  feed_timeout:
+    description:
+      - Seconds to wait with O(wait_for_feed) before failing. The feed is read every few seconds.
+    type: float
+    default: 300
   force:
     description:
       - Do what the MLDS web interface refuses, which this module refuses too by default.
@@ -228,16 +241,29 @@ actions:
   type: list
   elements: str
   sample: ["update version 4103: release_type", "notify affiliates"]
+in_feed:
+  description: With O(wait_for_feed), V(true) once MLDS's feed lists the version (V(null) in check mode).
+  returned: when O(wait_for_feed=true)
+  type: bool
+feed_wait_seconds:
+  description: How long the module waited for the feed to list the version.
+  returned: when O(wait_for_feed=true)
+  type: float
 '''
+
+import time
 
 from ansible_collections.terminology.releases.plugins.module_utils import (
     _argspec,
+    _feed,
     _mlds,
     _mlds_fields,
     _mlds_select,
     _mlds_state,
 )
 
+# How often the feed is read while waiting for a version to appear in it.
+FEED_POLL_SECONDS = 5.0
 # The fields the version update writes (archive has its own endpoint).
 PUT_FIELDS = tuple(field for field in _mlds_fields.VERSION_FIELDS if field.option != 'archived')
 ARCHIVE_FIELD = tuple(field for field in _mlds_fields.VERSION_FIELDS if field.option == 'archived')
@@ -267,7 +293,40 @@ class VersionManager(_mlds.Manager):
             outcome = self.create(package)
         else:
             outcome = self.update(current)
-        return self.result(outcome, 'version', package_id=self.package_id, notified=self.notified)
+        fields = dict(package_id=self.package_id, notified=self.notified)
+        if params['wait_for_feed'] and params['state'] == 'present':
+            fields['in_feed'], fields['feed_wait_seconds'] = self.wait_for_feed(package, outcome)
+        return self.result(outcome, 'version', **fields)
+
+    def wait_for_feed(self, package, outcome):
+        """(True, seconds) once MLDS's feed lists the version; a clear failure when it never can, or not in time."""
+        version = outcome['version']
+        if self.check:
+            return None, 0.0  # nothing was published: there is nothing to wait for
+        if not _mlds_fields.is_online(version):
+            raise _mlds.MldsError('wait_for_feed: version %s is %s, and MLDS lists only online versions in its feed.'
+                                  % (version.get('releaseVersionId'), version.get('releaseType')))
+        missing = [what for what, present in (
+            ('the package has no release_package_uri', package.get('releasePackageURI')),
+            ('the version has no version_uri', version.get('versionURI')),
+            ('the version has no files', version.get('releaseFiles'))) if not present]
+        if missing:
+            raise _mlds.MldsError('wait_for_feed: MLDS lists a version in its feed only when its package has a URI, '
+                                  'the version has a URI and at least one file, but %s.' % ' and '.join(missing))
+        started = time.monotonic()
+        deadline = started + self.params['feed_timeout']
+        while True:
+            data, source = _feed.load(self.client.api('/api/feed'), lambda: self.client.http)
+            entries = _feed.parse_feed(data, source)['entries']
+            if any(entry.get('version_uri') == version['versionURI'] for entry in entries):
+                return True, round(time.monotonic() - started, 3)
+            if time.monotonic() >= deadline:
+                raise _mlds.MldsError('MLDS has not listed version %s (%s) in its feed %s after %g seconds; the '
+                                      'version is online. The feed may be cached: raise feed_timeout, or check the '
+                                      'package and version URIs.' % (version.get('releaseVersionId'),
+                                                                     version['versionURI'], source,
+                                                                     self.params['feed_timeout']))
+            time.sleep(min(FEED_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
 
     def create(self, package):
         params = self.params
@@ -425,6 +484,8 @@ def main():
         state=dict(type='str', default='present', choices=['present', 'absent']),
         take_offline=dict(type='bool', default=False),
         force=dict(type='bool', default=False),
+        wait_for_feed=dict(type='bool', default=False),
+        feed_timeout=dict(type='float', default=300),
     ).create_module(supports_check_mode=True)
     _mlds.run_module(module, VersionManager)
 

@@ -302,3 +302,29 @@ def test_refuses_what_the_mlds_interface_refuses(mlds, sandbox):  # pylint: disa
     again = mlds.run([version('archive offline', archived=True), version('archive offline again', archived=True)])
     assert again.result('archive offline')['changed'] is True
     assert again.result('archive offline again')['changed'] is False
+
+
+def test_taking_a_version_online_can_wait_until_the_feed_lists_it(mlds, sandbox):  # pylint: disable=redefined-outer-name
+    version_uri = 'http://snomed.info/sct/45991000052106/version/20261001'
+    sandbox.mlds_seed({'packages': [package_seed('SE feed (wait)', releasePackageURI='http://snomed.info/sct/45991000052106',
+                                                 versions=[
+        {'name': '2026-10-01', 'releaseType': 'offline', 'versionURI': version_uri,
+         'files': [{'label': 'se-20261001.zip', 'primaryFile': True,
+                    'storage': {'name': 'se/se-20261001.zip', 'size': 4099, 'seed': 261001, 'url_style': 'http'}}]},
+        {'name': 'no uri', 'releaseType': 'offline'},
+    ])]})
+
+    def version(title, name, **options):
+        return mlds.task('mlds_release_version', title, package='SE feed (wait)', member='SE', name=name,
+                         release_type='online', wait_for_feed=True, feed_timeout=30, **options)
+
+    run = mlds.run([version('online', '2026-10-01'), dict(version('no uri', 'no uri'), ignore_errors=True)],
+                   expect_failure=True)
+    result = run.result('online')
+    assert result['changed'] is True and result['in_feed'] is True, run.describe()
+    feed = sandbox.fetch_bytes(sandbox.mlds_url.rstrip('/') + '/api/feed').decode('utf-8')
+    assert version_uri in feed
+    msg = run.failure_message('no uri')
+    assert 'version has no version_uri' in msg and 'no files' in msg, msg
+    again = mlds.run([version('online again', '2026-10-01')])
+    assert again.result('online again')['changed'] is False and again.result('online again')['in_feed'] is True
