@@ -102,22 +102,27 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: Fetch the newest Swedish extension, with the International edition it depends on, from MLDS's feed
+- name: Fetch the newest International Edition from MLDS's feed, as an approved affiliate
   terminology.releases.syndication_fetch:
     url: https://mlds.ihtsdotools.org/api/feed
-    identifier: http://snomed.info/sct/45991000052106
-    dependencies: true
+    identifier: http://snomed.info/sct/900000000000207008
     dest: /srv/terminology/archives
     username: "{{ mlds_username }}"
     password: "{{ mlds_password }}"
     mode: "0644"
-  register: swedish
+  register: international
 
-- name: Fetch a pinned release from an organisation mirror's feed
+- name: Fetch the UK Drug Extension and the UK Clinical Edition it depends on from an organisation's feed
   terminology.releases.syndication_fetch:
-    url: https://terminology-mirror.example.org/feed
-    version_uri: http://snomed.info/sct/83821000000107/version/20261001
+    url: https://terminology-mirror.example.org/syndication/feed
+    identifier: http://snomed.info/sct/999000011000001104
+    dependencies: true
     dest: /srv/terminology/archives
+  register: drug
+
+- name: Show what was fetched, prerequisites first
+  ansible.builtin.debug:
+    msg: "{{ drug.fetched | map(attribute='path') | list }}"
 '''
 
 RETURN = r'''

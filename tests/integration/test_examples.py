@@ -57,14 +57,15 @@ PRODUCTION_URLS = {
     'https://isd.digital.nhs.uk/trud/api/v1': 'trud',
     'https://mlds.ihtsdotools.org': 'mlds',
     'https://mlds.ihtsdotools.org/api/feed': 'mlds_feed',
+    'https://terminology-mirror.example.org/syndication/feed': 'mirror_feed',
 }
 HOST_PATH_PREFIXES = ('/srv/', '/tmp/')
 RELATIVE_PATH_PREFIXES = ('files/',)
 EXAMPLE_ACCOUNT = 'snowstorm'  # the service account the examples give files to
-FETCH_MODULES = ('trud_release_fetch', 'mlds_release_fetch')  # their `dest` must be an existing directory
+FETCH_MODULES = ('trud_release_fetch', 'mlds_release_fetch', 'syndication_fetch')  # their `dest` must be an existing directory
 
 # The MLDS user each module's examples run as (publishers are staff of the member; readers are affiliates).
-MLDS_ROLES = collections.defaultdict(lambda: 'staff_se', mlds_release_info='affiliate',
+MLDS_ROLES = collections.defaultdict(lambda: 'staff_se', mlds_release_info='affiliate', syndication_fetch='affiliate',
                                      mlds_release_fetch='affiliate')
 
 SE_PACKAGE = 'SNOMED CT Swedish Extension'
@@ -82,10 +83,7 @@ Gap = collections.namedtuple('Gap', 'task message reason')
 # match, what is missing). Report such a gap to the sandbox and module owners, and remove the entry once the task
 # runs. The examples' fixed MLDS ids (4101, 4103, 4105) are seeded with `seedId`, and the sandbox lists the dm+d
 # release of 2025-08-18 they pin.
-GAPS = {
-    'syndication_feed_info': [Gap('Read the SNOMED MLDS feed and select the newest International Edition',
-                                  r'/api/feed answered HTTP 404', "MLDS's /api/feed")],
-}
+GAPS = {}
 
 
 # --- the examples -------------------------------------------------------------------------------------
@@ -134,7 +132,8 @@ class Rewriter:
         self.root = root
         self.play_defaults = play_defaults
         self.urls = {'trud': sandbox.trud_https_base_url, 'mlds': sandbox.mlds_https_url,
-                     'mlds_feed': sandbox.mlds_https_url.rstrip('/') + '/api/feed'}
+                     'mlds_feed': sandbox.mlds_https_url.rstrip('/') + '/api/feed',
+                     'mirror_feed': sandbox.feed_https_url.rsplit('/', 1)[0] + '/feed'}
         self.account = (pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name)
         self.paths = []  # (module, option, real path)
 
@@ -311,6 +310,7 @@ def play_defaults(sandbox, mlds_user):
         },
         COLLECTION_PREFIX + 'trud_release_fetch': {'trusted_fingerprints': [sandbox.trud_fingerprint]},
         COLLECTION_PREFIX + 'syndication_feed_info': {'ca_path': sandbox.ca_path},
+        COLLECTION_PREFIX + 'syndication_fetch': {'ca_path': sandbox.ca_path},
         'group/terminology.releases.mlds': {
             'url': sandbox.mlds_https_url, 'username': username, 'password': password, 'ca_path': sandbox.ca_path,
         },

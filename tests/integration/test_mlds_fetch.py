@@ -134,3 +134,44 @@ def test_unapproved_affiliate_is_refused_clearly(mlds, sandbox, published, works
     assert state['download_counts'][str(archive['releaseFileId'])] == 0
     assert not [item for item in state['downloads'] if item['status'] == 200]
     assert sandbox.writes() == []
+
+
+def test_fetch_from_the_mlds_feed_as_an_affiliate(mlds, sandbox, workspace):  # pylint: disable=redefined-outer-name
+    """syndication_fetch from MLDS's anonymous feed, downloading through MLDS's proxy with the affiliate's account:
+    verified by the feed's length and MD5, a rerun requests no file, a wrong MD5 in the feed places nothing."""
+    international = 'http://snomed.info/sct/900000000000207008'
+    dest = workspace / 'dest'
+    dest.mkdir()
+
+    def fetch(title, **options):
+        return mlds.task('syndication_fetch', title, user='affiliate', url=sandbox.mlds_feed_url,
+                         identifier=international, dest=str(dest), **options)
+
+    run = mlds.run([fetch('fetch')])
+    result = run.result('fetch')
+    assert result['changed'] is True and result['downloaded'] is True
+    assert result['verified'] == ['length', 'md5'] and result['entry']['identifier'] == international
+    data = open(result['path'], 'rb').read()
+    assert len(data) == result['size'] == result['entry']['length']
+    assert hashlib.md5(data).hexdigest() == result['md5'] == result['entry']['md5']
+    assert result['path'].endswith('.zip') and '/download' not in result['path']
+    downloads = sandbox.download_requests()
+    assert [(entry['status'], entry['auth_user']) for entry in downloads] == [(200, 'affiliate@example.org')]
+
+    before = tree(dest)
+    sandbox.clear_log()
+    again = mlds.run([fetch('again'), dict(fetch('again (check)'), check_mode=True)])
+    for task in ('again', 'again (check)'):
+        assert again.result(task)['changed'] is False and again.result(task)['downloaded'] is False
+    assert sandbox.download_requests() == [], 'the rerun downloaded again'
+    assert tree(dest) == before
+
+    other = workspace / 'other'
+    other.mkdir()
+    sandbox.add_faults({'type': 'wrong_hash', 'kind': 'mlds_feed'})
+    wrong = mlds.run([ignoring_errors(mlds.task('syndication_fetch', 'wrong md5', user='affiliate',
+                                                url=sandbox.mlds_feed_url, identifier=international,
+                                                dest=str(other)))], expect_failure=True)
+    msg = wrong.failure_message('wrong md5')
+    assert 'failed verification' in msg and 'MD5' in msg, msg
+    assert list(other.iterdir()) == [], 'a file that failed verification was placed'
