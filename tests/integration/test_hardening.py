@@ -16,6 +16,7 @@ import re
 import resource
 import signal
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -610,6 +611,104 @@ def mlds_malformed(h):
 @scenario('mlds-oversized-json', 'MLDS fetch', 'an 80 MiB JSON answer from the API', 'refused')
 def mlds_oversized(h):
     return _mlds_refused(h, [{'kind': 'mlds_api', 'type': 'oversized_json'}], r'more than 67108864 bytes')
+
+
+# --- syndication feeds: syndication_fetch from the sandbox's NCTS feed ---------------------------------------
+
+FEED_IDENTIFIER = 'http://snomed.info/sct/83821000000107'  # the UK Clinical Edition in the sandbox's NCTS feed
+FEED_VERSION = FEED_IDENTIFIER + '/version/20251001'
+FEED_FILE = 'uk_sct2cl_40.4.0_20251001000001Z.zip'
+
+
+def _feed_fetch(h, name, dest, **options):  # pylint: disable=invalid-name
+    args = {'url': h.sandbox.feed_url, 'version_uri': FEED_VERSION, 'dest': str(dest), 'timeout': 5, 'retries': 2}
+    args.update(options)
+    return {'name': name, 'terminology.releases.syndication_fetch': args}
+
+
+def _feed_files(h):  # pylint: disable=invalid-name
+    return [entry for entry in h.sandbox.log() if entry.get('kind') == 'syndication_file']
+
+
+def _feed_refused(h, faults, pattern, resumable=False):  # pylint: disable=invalid-name
+    """Refused clearly, nothing under the file's name; with resumable, a partial of the right bytes may stay."""
+    h.sandbox.add_faults(*[dict(fault, times=-1) for fault in faults])
+    dest = h.workspace / 'dest'
+    dest.mkdir()
+    run = h.run([dict(_feed_fetch(h, 'fetch', dest), ignore_errors=True)], expect_failure=True)
+    msg = run.failure_message('fetch')
+    assert re.search(pattern, msg), msg
+    assert 'Traceback' not in msg and 'Unexpected' not in msg, msg
+    left = names(dest)
+    if resumable:
+        assert all(name.endswith('.part') for name in left), 'a refused feed fetch left %s' % left
+        for name in left:
+            data = (dest / name).read_bytes()
+            url = h.sandbox.feed_url.rsplit('/', 1)[0] + '/files/' + FEED_FILE
+            with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(url, timeout=30) as response:
+                assert data == response.read()[:len(data)], 'the kept partial is not a prefix of the file'
+    else:
+        assert left == [], 'a refused feed fetch left %s' % left
+    return msg
+
+
+@scenario('feed-drop', 'Feed fetch', 'connection dropped mid-download of a feed file', 'recovers')
+def feed_drop(h):
+    h.sandbox.add_faults({'kind': 'syndication_file', 'type': 'drop_after', 'bytes': 1_000_000})
+    dest = h.workspace / 'dest'
+    dest.mkdir()
+    result = h.run([_feed_fetch(h, 'fetch', dest)]).result('fetch')
+    assert result['changed'] is True and result['verified'] == ['length', 'sha256'], result
+    assert result['bytes_resumed'] == 0 and result['size'] == os.path.getsize(dest / FEED_FILE)
+    assert names(dest) == sorted([FEED_FILE, '.%s.verified.json' % FEED_FILE])
+    ranges = [(entry.get('headers') or {}).get('Range') for entry in _feed_files(h)]
+    assert ranges[0] is None and ranges[-1] == 'bytes=1000000-', ranges
+    return 'resumed from byte 1000000 with Range; requests: %s' % ranges
+
+
+@scenario('feed-wrong-hash', 'Feed fetch', 'the feed gives a wrong SHA-256 for a good file', 'refused')
+def feed_wrong_hash(h):
+    return _feed_refused(h, [{'kind': 'syndication_feed', 'type': 'wrong_hash'}], r'failed verification.*SHA256')
+
+
+@scenario('feed-wrong-length', 'Feed fetch', 'the feed gives a wrong length for a good file', 'refused')
+def feed_wrong_length(h):
+    # The server sends the real file, one byte short of what the feed says: what arrived is kept to resume.
+    return _feed_refused(h, [{'kind': 'syndication_feed', 'type': 'wrong_length'}], r'closing the connection early',
+                         resumable=True)
+
+
+@scenario('feed-corrupt-file', 'Feed fetch', 'one byte flipped in the file, the feed right', 'refused')
+def feed_corrupt(h):
+    return _feed_refused(h, [{'kind': 'syndication_file', 'type': 'corrupt_byte', 'offset': 123_457}],
+                         r'failed verification.*SHA256')
+
+
+@scenario('feed-html', 'Feed fetch', 'an HTML page instead of the feed', 'refused')
+def feed_html(h):
+    return _feed_refused(h, [{'kind': 'syndication_feed', 'type': 'html_error'}], r'HTML page.*not an Atom feed')
+
+
+@scenario('feed-entity-bomb', 'Feed fetch', 'a feed declaring an entity-expansion bomb', 'refused')
+def feed_entities(h):
+    return _feed_refused(h, [{'kind': 'syndication_feed', 'type': 'xml_entities'}], r'entity declaration')
+
+
+@scenario('feed-external-entity', 'Feed fetch', 'a feed declaring an external entity (file:///etc/passwd)', 'refused')
+def feed_external(h):
+    return _feed_refused(h, [{'kind': 'syndication_feed', 'type': 'xml_external_entity'}], r'entity declaration')
+
+
+@scenario('feed-oversized', 'Feed fetch', 'a 17 MiB feed', 'refused')
+def feed_oversized(h):
+    return _feed_refused(h, [{'kind': 'syndication_feed', 'type': 'oversized_feed'}], r'16777216')
+
+
+@scenario('feed-hostile-link', 'Feed fetch', 'a link whose file name is ../NAME', 'refused')
+def feed_hostile(h):
+    msg = _feed_refused(h, [{'kind': 'syndication_feed', 'type': 'hostile_link'}], r'not a plain file name')
+    assert not (h.workspace / FEED_FILE).exists(), 'the traversal wrote outside dest'
+    return msg
 
 
 # --- the suite: every scenario registered above --------------------------------------------------------
