@@ -15,8 +15,10 @@ rm -rf "$work"
 mkdir -p "$work"
 chmod 700 "$work"  # it holds the sandbox's keys and passwords (vars.json, info.json)
 sandbox_pid=""
+feed_pid=""
 cleanup() {
     if [[ -n "$sandbox_pid" ]]; then kill "$sandbox_pid" 2>/dev/null && wait "$sandbox_pid" 2>/dev/null; fi
+    if [[ -n "$feed_pid" ]]; then kill "$feed_pid" 2>/dev/null && { wait "$feed_pid" 2>/dev/null || true; }; fi
     return 0
 }
 trap cleanup EXIT
@@ -55,6 +57,22 @@ path = os.path.join(work, 'vars.json')
 with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'w') as handle:
     json.dump(demo_vars, handle)
 PY
+# A plain static web server over the published directory (an operator would use nginx or Apache; see the syndication
+# guide), on a free port of the loopback interface.
+mkdir -p "$work/root/published"
+python3 -m http.server --bind 127.0.0.1 --directory "$work/root/published" 0 >"$work/feed-server.out" 2>&1 &
+feed_pid=$!
+for _ in $(seq 1 50); do grep -q ' port ' "$work/feed-server.out" && break; sleep 0.1; done
+feed_port="$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$work/feed-server.out" | head -1)"
+[[ -n "$feed_port" ]] || { echo "the feed's web server did not start:" >&2; cat "$work/feed-server.out" >&2; exit 1; }
+python3 - "$work/vars.json" "http://127.0.0.1:$feed_port/" <<'PY'
+import json, sys
+with open(sys.argv[1]) as handle:
+    demo_vars = json.load(handle)
+demo_vars['demo_feed_base_url'] = sys.argv[2]
+with open(sys.argv[1], 'w') as handle:
+    json.dump(demo_vars, handle)
+PY
 echo "MLDS: $(python3 -c "import json, sys; print(json.load(open(sys.argv[1]))['mlds']['https_url'])" "$work/info.json")"
 
 # Three terminology servers, each with its own root (local connections: this is a demo).
@@ -90,5 +108,9 @@ for host_dir in "$work"/hosts/*; do
         echo "    ${base#"$work"/}/current -> $current: $archive$unpacked"
     done
 done
+echo "  feed: ${work#"$repo"/}/root/published/feed (served at http://127.0.0.1:$feed_port/feed) lists" \
+     "$(find "$work/root/published" -maxdepth 1 -name '*.zip' -printf '%f ')"
+echo "  feed reader: $(find "$work/root/feed-reader" -maxdepth 1 -type f -not -name '.*' -printf '%f (%s bytes) ')" \
+     "fetched from the feed, verified by its SHA-256"
 echo "controller cache: ${work#"$repo"/}/root/controller-cache; logs: ${work#"$repo"/}/first.log, second.log"
 echo "(kept for inspection in $work until the next demo)"
