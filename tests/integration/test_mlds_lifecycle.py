@@ -306,13 +306,14 @@ def test_refuses_what_the_mlds_interface_refuses(mlds, sandbox):  # pylint: disa
 
 def test_taking_a_version_online_can_wait_until_the_feed_lists_it(mlds, sandbox):  # pylint: disable=redefined-outer-name
     version_uri = 'http://snomed.info/sct/45991000052106/version/20261001'
-    sandbox.mlds_seed({'packages': [package_seed('SE feed (wait)', releasePackageURI='http://snomed.info/sct/45991000052106',
-                                                 versions=[
+    versions = [
         {'name': '2026-10-01', 'releaseType': 'offline', 'versionURI': version_uri,
          'files': [{'label': 'se-20261001.zip', 'primaryFile': True,
                     'storage': {'name': 'se/se-20261001.zip', 'size': 4099, 'seed': 261001, 'url_style': 'http'}}]},
         {'name': 'no uri', 'releaseType': 'offline'},
-    ])]})
+    ]
+    sandbox.mlds_seed({'packages': [package_seed('SE feed (wait)', versions=versions,
+                                                 releasePackageURI='http://snomed.info/sct/45991000052106')]})
 
     def version(title, name, **options):
         return mlds.task('mlds_release_version', title, package='SE feed (wait)', member='SE', name=name,
