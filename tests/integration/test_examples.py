@@ -48,6 +48,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from drift_itest import make_release
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODULES_DIR = REPO_ROOT / 'plugins' / 'modules'
 MODULES = sorted(path.stem for path in MODULES_DIR.glob('*.py') if not path.name.startswith('_'))
@@ -261,6 +263,17 @@ def pre_release_unpack(sandbox, rewriter):
         with zipfile.ZipFile(path, 'w', compression=zipfile.ZIP_DEFLATED) as archive:
             archive.writestr('upload/readme.txt', 'An uploaded release.\n' * 50)
             archive.writestr('upload/data/concepts.txt', 'id\tactive\n' + '138875005\t1\n' * 200)
+
+
+def pre_release_drift_info(sandbox, rewriter):
+    # The releases the examples report on: clinical and drug under the role's root, each with a current release
+    # and its provenance record (clinical also keeps the release before it).
+    roots = set(path for _module, option, path in rewriter.paths if option == 'root')
+    assert roots, 'no root among the release_drift_info examples'
+    for root in roots:
+        make_release(root / 'clinical', 'uk_sct2cl_41.0.0_20260204000001Z.zip', current=False, release_date='2026-02-04')
+        make_release(root / 'clinical', 'uk_sct2cl_41.2.0_20260304000001Z.zip')
+        make_release(root / 'drug', 'uk_sct2dr_41.2.0_20260304000001Z.zip', source={'kind': 'trud', 'item': 105})
 
 
 PRECONDITIONS = dict((name[len('pre_'):], function) for name, function in list(globals().items())
