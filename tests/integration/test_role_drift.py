@@ -13,8 +13,11 @@ release, hosts of one group on different releases. Every run is scanned for the 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
+import yaml
 
 from drift_itest import make_release
 from test_role_release_sync import HOSTS, RoleRunner, snapshot
@@ -73,6 +76,15 @@ def lay_out(role, old, new, on_old=()):
 
 REPORT = {'release_sync_mode': 'report'}
 RELEASES = [{'name': 'clinical', 'item': 101}]
+ROLE_README = Path(__file__).resolve().parents[2] / 'roles' / 'release_sync' / 'README.md'
+
+
+def readme_example():
+    """The releases and the variables of the role README's drift report playbook, as written there."""
+    section = ROLE_README.read_text(encoding='utf-8').split('### Drift report', 1)[1]
+    (play,) = yaml.safe_load(re.search(r'```yaml\n(.*?)```', section, re.S).group(1))
+    variables = dict(play['roles'][0]['vars'])
+    return variables.pop('release_sync_releases'), variables
 
 
 def test_report_finds_a_tampered_archive_a_host_behind_and_a_split_and_fails_only_when_asked(role, sandbox):
@@ -120,9 +132,12 @@ def test_report_finds_a_tampered_archive_a_host_behind_and_a_split_and_fails_onl
         in table
     assert table[-1] == 'DRIFT: 1 behind, 1 tampered, 0 other problems, 2 split'
 
-    # Monitoring: rehash finds host3's altered bytes too, and the play fails, after the summary.
-    failed = role.run(RELEASES, dict(REPORT, release_sync_drift_rehash=True, release_sync_fail_on_drift=True),
-                      expect_failure=True)
+    # Monitoring, as the README's example does it: rehash finds host3's altered bytes too, and the play fails,
+    # after the summary.
+    releases, variables = readme_example()
+    assert releases == RELEASES and variables == dict(REPORT, release_sync_drift_rehash=True,
+                                                      release_sync_fail_on_drift=True)
+    failed = role.run(releases, variables, expect_failure=True)
     assert snapshot(role.workspace) == before
     (failure,) = failed.failures()
     assert failure['task'] == FAIL
@@ -132,7 +147,7 @@ def test_report_finds_a_tampered_archive_a_host_behind_and_a_split_and_fails_onl
 
     # Repaired: every host on the newest release with intact archives. The same monitoring run passes.
     archives = lay_out(role, old, new)
-    quiet = role.run(RELEASES, dict(REPORT, release_sync_drift_rehash=True, release_sync_fail_on_drift=True))
+    quiet = role.run(releases, variables)
     drift = role.report(quiet)
     assert drift['drifted'] is False, role.table(quiet)
     assert (drift['behind'], drift['tampered'], drift['problems'], drift['split']) == ([], [], [], [])
