@@ -56,7 +56,6 @@ notes:
   - Only the current release's archive is checked against its record; the other release directories are listed
     with what their records say.
 seealso:
-  - role: terminology.releases.release_sync
   - module: terminology.releases.release_unpack
 '''
 
