@@ -259,6 +259,56 @@ class Bench:
         return {'hosts': hosts, 'size': size, 'seconds': seconds, 'seconds_per_host': seconds / hosts,
                 'upstream_archive_downloads': len(downloads)}
 
+    def noop_fleet(self, hosts=20, items=(101, 24)):
+        """Issue 14: a no-op run of the role (controller mode, one release per item) over N local hosts, beside the
+        floor, a play that runs one ansible.builtin.stat per release per host. Both with the same forks."""
+        root = os.path.join(self.work, 'noop-fleet')
+        inventory = os.path.join(self.work, 'noop-fleet.ini')
+        with open(inventory, 'w', encoding='utf-8') as handle:
+            handle.write('[fleet]\n')
+            for index in range(hosts):
+                handle.write('host%d ansible_connection=local ansible_python_interpreter=%s bench_root=%s/host%d\n'
+                             % (index, sys.executable, root, index))
+        names = ['item%d' % item for item in items]
+        role = [{'name': 'No-op', 'hosts': 'fleet', 'gather_facts': False, 'roles': ['terminology.releases.release_sync'],
+                 'vars': {'release_sync_root': '{{ bench_root }}', 'release_sync_fetch_mode': 'controller',
+                          'release_sync_controller_cache': os.path.join(root, 'cache'),
+                          'release_sync_trud_api_key': self.sandbox.api_key,
+                          'release_sync_trud_base_url': self.sandbox.info['trud_base_url'],
+                          'release_sync_trud_trusted_fingerprints': [self.sandbox.info['trud_fingerprint']],
+                          'release_sync_trud_maintenance_window_warning': False,
+                          'release_sync_releases': [{'name': name, 'item': item} for name, item in zip(names, items)]}}]
+        floor = [{'name': 'Floor', 'hosts': 'fleet', 'gather_facts': False, 'tasks': [
+            {'name': 'Stat %s' % name, 'ansible.builtin.stat': {'path': '{{ bench_root }}/%s/current' % name}}
+            for name in names]}]
+        plays = {}
+        for label, play in (('role', role), ('floor', floor)):
+            plays[label] = os.path.join(self.work, 'noop-fleet-%s.yml' % label)
+            with open(plays[label], 'w', encoding='utf-8') as handle:
+                json.dump(play, handle)
+
+        def run(label):
+            out = os.path.join(self.work, 'noop-fleet.out')
+            with open(out, 'wb') as handle:
+                seconds = run_measured([os.path.join(BIN, 'ansible-playbook'), '-i', inventory, '-f', '5', plays[label]],
+                                       env=self.env, stdout=handle)[0]
+            with open(out, encoding='utf-8', errors='replace') as handle:
+                text = handle.read()
+            changed = sum(int(value) for value in re.findall(r' changed=(\d+) ', text))
+            return seconds, text.count('TASK ['), changed
+
+        run('role')  # the first run fetches and copies; not measured
+        role_times, floor_times, headers = [], [], None
+        for _round in range(self.repeats):
+            seconds, headers, changed = run('role')
+            assert changed == 0, 'the no-op run changed something'
+            role_times.append(seconds)
+            floor_times.append(run('floor')[0])
+        shutil.rmtree(root)
+        return {'hosts': hosts, 'releases': len(items), 'role_seconds': summary(role_times),
+                'floor_seconds': summary(floor_times), 'task_headers': headers,
+                'ratio': ratio(statistics.median(role_times), statistics.median(floor_times))}
+
     def resume(self, size):
         release = self.release(size)
         self.clean_dest()
@@ -327,6 +377,10 @@ def check_targets(results):
     for entry in results['fanout']:
         checks.append(('role, controller mode, %d host%s: upstream archive downloads == 1' % (entry['hosts'], '' if entry['hosts'] == 1 else 's'),
                        entry['upstream_archive_downloads'], entry['upstream_archive_downloads'] == 1))
+    fleet = results.get('noop_fleet')
+    if fleet:
+        checks.append(('role no-op, %d releases over %d hosts: <= 2x the stat-per-release play (issue 14)'
+                       % (fleet['releases'], fleet['hosts']), fleet['ratio'], fleet['ratio'] <= 2.0))
     fraction = results['resume']['recovering_fraction']
     checks.append(('resume after a drop at 50%: recovering attempt <= 55% of the file', fraction,
                    fraction <= 0.55 and results['resume']['verified']))
@@ -356,6 +410,14 @@ def render(results, checks):
     for entry in results['fanout']:
         cells = (entry['hosts'], entry['size'] // MIB, entry['seconds'], entry['seconds_per_host'], entry['upstream_archive_downloads'])
         lines.append('| %d host%s, %d MiB | %.1f s | %.2f s | %d |' % ((cells[0], '' if cells[0] == 1 else 's') + cells[1:]))
+    fleet = results.get('noop_fleet')
+    if fleet:
+        lines += ['', '| role no-op, controller mode | role | floor: one stat per release per host | ratio | task headers |',
+                  '|---|---|---|---|---|',
+                  '| %d releases, %d hosts | %.1f s (%.1f-%.1f) | %.1f s (%.1f-%.1f) | %.2fx | %d |' % (
+                      fleet['releases'], fleet['hosts'], fleet['role_seconds']['median'], fleet['role_seconds']['min'],
+                      fleet['role_seconds']['max'], fleet['floor_seconds']['median'], fleet['floor_seconds']['min'],
+                      fleet['floor_seconds']['max'], fleet['ratio'], fleet['task_headers'])]
     lines += ['', 'Resume: connection dropped at 50%% of %d MiB; the recovering request asked for `%s` and received %.1f%% of '
               'the file.' % (resume['size'] // MIB, resume['recovering_range'], 100 * resume['recovering_fraction']), '',
               '| target | measured | result |', '|---|---|---|']
@@ -425,6 +487,9 @@ def main():
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--out', default=RESULTS)
     parser.add_argument('--fanout', default='1,5,20', help='host counts for the role in controller mode')
+    parser.add_argument('--noop-hosts', type=int, default=20, help='hosts of the role no-op scenario (issue 14)')
+    parser.add_argument('--noop-fleet-only', action='store_true',
+                        help='measure only the role no-op scenario and print it (results/ is left alone)')
     parser.add_argument('--render-only', action='store_true',
                         help='judge and render OUT/results.json again (after a change to the targets or the report)')
     options = parser.parse_args()
@@ -432,6 +497,11 @@ def main():
         with open(os.path.join(options.out, 'results.json'), encoding='utf-8') as handle:
             return finish(json.load(handle), options.out)
     sizes = [int(value) * MIB for value in options.sizes.split(',')]
+    if options.noop_fleet_only:
+        with tempfile.TemporaryDirectory(prefix='terminology-bench-') as work, \
+                Sandbox.start(state_dir=os.path.join(work, 'sandbox'), https=False) as sandbox:
+            print(json.dumps(Bench(sandbox, work, options.repeats).noop_fleet(options.noop_hosts), indent=2))
+        return 0
     options.fanout = [int(value) for value in options.fanout.split(',')]
     os.makedirs(options.out, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix='terminology-bench-') as work, \
@@ -451,6 +521,8 @@ def main():
         for hosts in options.fanout:
             print('role fan-out, %d hosts ...' % hosts, flush=True)
             results['fanout'].append(bench.fanout(hosts, sizes[0]))
+        print('role no-op over %d hosts ...' % options.noop_hosts, flush=True)
+        results['noop_fleet'] = bench.noop_fleet(options.noop_hosts)
     return finish(results, options.out)
 
 

@@ -48,6 +48,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from drift_itest import make_release
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODULES_DIR = REPO_ROOT / 'plugins' / 'modules'
 MODULES = sorted(path.stem for path in MODULES_DIR.glob('*.py') if not path.name.startswith('_'))
@@ -284,6 +286,17 @@ def pre_syndication_feed_info(sandbox, rewriter):
         'xmlns:ncts="http://ns.electronichealth.net.au/ncts/syndication/asf/extensions/1.0.0">'
         '<id>urn:uuid:00000000-0000-4000-8000-000000000000</id><title>Example feed</title>'
         '<updated>2025-11-01T00:00:00Z</updated>%s</feed>' % entries).encode('utf-8'))
+
+
+def pre_release_drift_info(sandbox, rewriter):
+    # The releases the examples report on: clinical and drug under the role's root, each with a current release
+    # and its provenance record (clinical also keeps the release before it).
+    roots = set(path for _module, option, path in rewriter.paths if option == 'root')
+    assert roots, 'no root among the release_drift_info examples'
+    for root in roots:
+        make_release(root / 'clinical', 'uk_sct2cl_41.0.0_20260204000001Z.zip', current=False, release_date='2026-02-04')
+        make_release(root / 'clinical', 'uk_sct2cl_41.2.0_20260304000001Z.zip')
+        make_release(root / 'drug', 'uk_sct2dr_41.2.0_20260304000001Z.zip', source={'kind': 'trud', 'item': 105})
 
 
 PRECONDITIONS = dict((name[len('pre_'):], function) for name, function in list(globals().items())
