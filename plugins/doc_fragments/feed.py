@@ -22,12 +22,15 @@ options:
     description:
       - User name sent with HTTP Basic auth on every request (MLDS sends no challenge). The MLDS feed itself needs
         none; downloading its files needs an affiliate approved for the package's member, or staff.
-      - If not set, the value of the E(MLDS_USERNAME) environment variable is used.
+      - The credentials go only to the host (scheme, name and port) of O(url), never to files the feed links on
+        other hosts; with a local feed file they go nowhere.
+      - Unlike the C(mlds_*) modules, no environment variable is read, because a feed and its files can be on any
+        host and MLDS credentials must not be sent to another one. Set it explicitly, for example from Ansible
+        Vault.
     type: str
   password:
     description:
       - Password for O(username). It never appears in the output, in any form.
-      - If not set, the value of the E(MLDS_PASSWORD) environment variable is used.
     type: str
   identifier:
     description:

@@ -105,8 +105,9 @@ def feed_spec(*specs, **options):
     spec = ArgumentSpec(
         dict(
             url=dict(type='str', required=True),
-            username=dict(type='str', fallback=(env_fallback, ['MLDS_USERNAME'])),
-            password=dict(type='str', no_log=True, fallback=(env_fallback, ['MLDS_PASSWORD'])),
+            # No environment fallback: a feed can be on any host, and MLDS credentials must not go to another.
+            username=dict(type='str'),
+            password=dict(type='str', no_log=True),
             identifier=dict(type='str'),
             version=dict(type='str'),
             version_uri=dict(type='str'),

@@ -26,12 +26,14 @@ def http_client(module, redact):
 
 
 def basic_auth_client(module, redact):
-    """http_client() that sends the module's username and password (if set) with HTTP Basic on every request, with a
-    warning when the module's url would carry them in clear."""
+    """http_client() that sends the module's username and password (if set) with HTTP Basic on every request to the
+    host of the module's url, and to no other (a feed may link files anywhere), with a warning when they would
+    travel in clear."""
     client = http_client(module, redact)
     params = module.params
     if params.get('username'):
         if _http.is_cleartext(params['url']):
             module.warn('url uses plain http: the password crosses the network unencrypted. Use https.')
-        client.session.auth = _http.BasicAuth(_http.basic_token(params['username'], params['password']))
+        client.session.auth = _http.BasicAuth(_http.basic_token(params['username'], params['password']),
+                                              origin=_http.origin_of(params['url']))
     return client

@@ -98,15 +98,25 @@ class BasicAuth:
     Set as the session's auth, requests never replaces it with .netrc credentials and never forwards it to another
     host on a redirect."""
 
-    def __init__(self, token):
+    def __init__(self, token, origin=None):
         self._value = 'Basic ' + token
+        # (scheme, host, port) the credentials may go to; None: every request of the session (one service's client).
+        self._origin = origin
 
     def __call__(self, request):
-        request.headers['Authorization'] = self._value
+        if self._origin is None or origin_of(request.url) == self._origin:
+            request.headers['Authorization'] = self._value
         return request
 
     def __repr__(self):
         return 'BasicAuth(********)'
+
+
+def origin_of(url):
+    """(scheme, host, port) of a URL, with the scheme's default port filled in."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or '').lower(), parts.port or {'http': 80, 'https': 443}.get(scheme)
 
 
 _LOOPBACK_HOSTS = ('localhost', '127.0.0.1', '::1')

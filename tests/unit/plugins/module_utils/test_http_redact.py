@@ -15,9 +15,12 @@ import pytest
 
 from ansible_collections.terminology.releases.plugins.module_utils._http import (
     REDACTED,
+    BasicAuth,
     HttpError,
     Redactor,
     TransportError,
+    basic_token,
+    origin_of,
 )
 from ansible_collections.terminology.releases.plugins.module_utils._trud import TrudClient, TrudError, listing_url
 
@@ -166,3 +169,19 @@ def test_http_error_url_and_body_are_redacted(local_server, make_http):
     assert str(error) == 'GET http://127.0.0.1:%d/trud/api/v1/keys/%s/items/341/releases answered HTTP 404' % (local_server.port, REDACTED)
     assert_no_key(error.body)
     assert 'API key %s, item 341' % REDACTED in error.body
+
+
+def test_basic_auth_goes_only_to_its_origin():
+    """A feed may link files on any host: credentials bound to the feed's origin are not sent elsewhere."""
+    requests = pytest.importorskip('requests')
+    auth = BasicAuth(basic_token('reader', 'secret'), origin=origin_of('https://mlds.example.org/api/feed'))
+    expected = 'Basic ' + basic_token('reader', 'secret')
+    for url, sent in (('https://mlds.example.org/api/releasePackages/1/download', True),
+                      ('https://mlds.example.org:443/x', True),
+                      ('https://files.example.net/x.zip', False),
+                      ('http://mlds.example.org/x', False),
+                      ('https://mlds.example.org:8443/x', False)):
+        prepared = auth(requests.Request('GET', url).prepare())
+        assert prepared.headers.get('Authorization') == (expected if sent else None), url
+    unbound = BasicAuth(basic_token('reader', 'secret'))
+    assert unbound(requests.Request('GET', 'https://anywhere.example/').prepare()).headers['Authorization'] == expected
