@@ -230,24 +230,33 @@ class Bench:
                 'writes': sum(count for method, count in methods.items() if method in ('POST', 'PUT', 'DELETE')),
                 'playbook_seconds': seconds}
 
-    def fanout(self, hosts, size):
-        """The role in controller mode over N local hosts: upstream archive downloads (must be 1) and time per host."""
-        self.release(size)
-        root = os.path.join(self.work, 'fanout-%d' % hosts)
-        inventory = os.path.join(self.work, 'fanout-%d.ini' % hosts)
+    def fleet_inventory(self, name, hosts, root):
+        """An inventory file of N local hosts in group fleet, each with its own bench_root under root."""
+        inventory = os.path.join(self.work, name + '.ini')
         with open(inventory, 'w', encoding='utf-8') as handle:
             handle.write('[fleet]\n')
             for index in range(hosts):
                 handle.write('host%d ansible_connection=local ansible_python_interpreter=%s bench_root=%s/host%d\n'
                              % (index, sys.executable, root, index))
-        play = [{'name': 'Fan-out', 'hosts': 'fleet', 'gather_facts': False, 'roles': ['terminology.releases.release_sync'],
+        return inventory
+
+    def role_play(self, name, root, releases):
+        """A one-play playbook running the role in controller mode against the sandbox's TRUD side."""
+        return [{'name': name, 'hosts': 'fleet', 'gather_facts': False, 'roles': ['terminology.releases.release_sync'],
                  'vars': {'release_sync_root': '{{ bench_root }}', 'release_sync_fetch_mode': 'controller',
                           'release_sync_controller_cache': os.path.join(root, 'cache'),
                           'release_sync_trud_api_key': self.sandbox.api_key,
                           'release_sync_trud_base_url': self.sandbox.info['trud_base_url'],
                           'release_sync_trud_trusted_fingerprints': [self.sandbox.info['trud_fingerprint']],
                           'release_sync_trud_maintenance_window_warning': False,
-                          'release_sync_releases': [{'name': 'monolith', 'item': ITEM}]}}]
+                          'release_sync_releases': releases}}]
+
+    def fanout(self, hosts, size):
+        """The role in controller mode over N local hosts: upstream archive downloads (must be 1) and time per host."""
+        self.release(size)
+        root = os.path.join(self.work, 'fanout-%d' % hosts)
+        inventory = self.fleet_inventory('fanout-%d' % hosts, hosts, root)
+        play = self.role_play('Fan-out', root, [{'name': 'monolith', 'item': ITEM}])
         path = os.path.join(self.work, 'fanout.yml')
         with open(path, 'w', encoding='utf-8') as handle:
             json.dump(play, handle)
@@ -263,21 +272,9 @@ class Bench:
         """Issue 14: a no-op run of the role (controller mode, one release per item) over N local hosts, beside the
         floor, a play that runs one ansible.builtin.stat per release per host. Both with the same forks."""
         root = os.path.join(self.work, 'noop-fleet')
-        inventory = os.path.join(self.work, 'noop-fleet.ini')
-        with open(inventory, 'w', encoding='utf-8') as handle:
-            handle.write('[fleet]\n')
-            for index in range(hosts):
-                handle.write('host%d ansible_connection=local ansible_python_interpreter=%s bench_root=%s/host%d\n'
-                             % (index, sys.executable, root, index))
+        inventory = self.fleet_inventory('noop-fleet', hosts, root)
         names = ['item%d' % item for item in items]
-        role = [{'name': 'No-op', 'hosts': 'fleet', 'gather_facts': False, 'roles': ['terminology.releases.release_sync'],
-                 'vars': {'release_sync_root': '{{ bench_root }}', 'release_sync_fetch_mode': 'controller',
-                          'release_sync_controller_cache': os.path.join(root, 'cache'),
-                          'release_sync_trud_api_key': self.sandbox.api_key,
-                          'release_sync_trud_base_url': self.sandbox.info['trud_base_url'],
-                          'release_sync_trud_trusted_fingerprints': [self.sandbox.info['trud_fingerprint']],
-                          'release_sync_trud_maintenance_window_warning': False,
-                          'release_sync_releases': [{'name': name, 'item': item} for name, item in zip(names, items)]}}]
+        role = self.role_play('No-op', root, [{'name': name, 'item': item} for name, item in zip(names, items)])
         floor = [{'name': 'Floor', 'hosts': 'fleet', 'gather_facts': False, 'tasks': [
             {'name': 'Stat %s' % name, 'ansible.builtin.stat': {'path': '{{ bench_root }}/%s/current' % name}}
             for name in names]}]
