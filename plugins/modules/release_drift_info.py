@@ -51,6 +51,59 @@ options:
         current archive whole; without it, only sizes are compared.
     type: bool
     default: false
+  expect:
+    description:
+      - The releases the host should have, one entry per name. For each, the module reports whether it is in place
+        (RV(in_place)) and, when not, why (C(out_of_place) in its entry of RV(releases)).
+      - A release is in place when C(current) points at O(expect[].release_dir), its provenance record has every
+        field of O(expect[].record), its archive has the recorded size and was not modified after the record was
+        written, the files and the unpacked tree asked for are there, and every file and directory of the release
+        has O(owner), O(group) and O(mode) or O(directory_mode).
+      - Only C(stat) calls and the small record files are read, never an archive byte (unless O(rehash)). The role
+        P(terminology.releases.release_sync#role) asks this once per host and runs its per-release tasks only for
+        the names not in place.
+      - O(names) defaults to the names in O(expect).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: The release name, a directory under O(root).
+        type: str
+        required: true
+      release_dir:
+        description: The release directory C(current) must point to.
+        type: str
+        required: true
+      record:
+        description:
+          - Fields the provenance record must have. A mapping matches key by key (keys not given may be anything);
+            other values match by value or by their text.
+        type: dict
+      files:
+        description: Names of other files that must be in the release directory, as regular files with O(mode).
+        type: list
+        elements: str
+      unpacked:
+        description:
+          - Whether the release directory must hold the complete tree that
+            M(terminology.releases.release_unpack) made from this archive, in C(unpacked).
+        type: bool
+        default: false
+      keep:
+        description: The most release directories C(<root>/<name>) may hold (more means some are due for removal).
+        type: int
+  owner:
+    description: With O(expect), the owner (name or uid) every expected file and directory must have. Any, when not set.
+    type: str
+  group:
+    description: With O(expect), the group (name or gid) every expected file and directory must have. Any, when not set.
+    type: str
+  mode:
+    description: With O(expect), the mode of every expected file, as an octal string such as V('0644').
+    type: str
+  directory_mode:
+    description: With O(expect), the mode of every expected directory, as an octal string such as V('0755').
+    type: str
 notes:
   - The module never writes and never changes what it reads. Check mode runs it as usual.
   - Only the current release's archive is checked against its record; the other release directories are listed
@@ -83,6 +136,23 @@ EXAMPLES = r'''
   ansible.builtin.assert:
     that: not deep.drifted
     fail_msg: "{{ deep.problems | map(attribute='message') | join(' ') }}"
+
+- name: Ask whether the host is on the expected clinical release, with the role's attributes
+  terminology.releases.release_drift_info:
+    root: /srv/terminology/releases
+    expect:
+      - name: clinical
+        release_dir: uk_sct2cl_41.2.0_20260304000001Z
+        record:
+          release_id: uk_sct2cl_41.2.0_20260304000001Z.zip
+    mode: "0644"
+    directory_mode: "0755"
+  register: placed
+
+- name: Say why it is not
+  ansible.builtin.debug:
+    msg: "{{ placed.releases.clinical.out_of_place }}"
+  when: placed.in_place | length == 0
 '''
 
 RETURN = r'''
@@ -140,6 +210,16 @@ releases:
           C(release_date) and C(set).
       type: list
       elements: dict
+    in_place:
+      description: Whether the release of O(expect) for this name is in place.
+      returned: for the names in O(expect)
+      type: bool
+    out_of_place:
+      description: Why the release of O(expect) for this name is not in place (empty when it is).
+      returned: for the names in O(expect)
+      type: list
+      elements: str
+      sample: [current is uk_sct2cl_41.1.0_20251119000001Z, not uk_sct2cl_41.2.0_20260304000001Z]
 problems:
   description: Every problem of every name, each with the C(name) it belongs to added.
   returned: success
@@ -149,6 +229,12 @@ drifted:
   description: Whether any problem was found.
   returned: success
   type: bool
+in_place:
+  description: The names of O(expect) that are in place, in the order of O(expect).
+  returned: when O(expect) is given
+  type: list
+  elements: str
+  sample: [clinical]
 rehashed:
   description: Whether archives were read to compare their SHA-256.
   returned: success
@@ -159,7 +245,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.terminology.releases.plugins.module_utils import _module, _provenance
+from ansible_collections.terminology.releases.plugins.module_utils import _in_place, _module, _provenance
 from ansible_collections.terminology.releases.plugins.module_utils._errors import InputError
 
 CURRENT = 'current'
@@ -235,6 +321,9 @@ def drift(module):
     params = module.params
     root = os.path.abspath(params['root'])
     names = params['names']
+    expect = params['expect']
+    if names is None and expect is not None:
+        names = [entry['name'] for entry in expect]
     if names is None:
         names = [] if not os.path.isdir(root) else [entry for entry in sorted(os.listdir(root))
                                                     if not entry.startswith('.')
@@ -244,8 +333,29 @@ def drift(module):
             raise InputError('names: %r is not a release name (a directory name under root).' % name)
     releases = dict((name, describe_name(root, name, params['rehash'])) for name in names)
     problems = [dict(item, name=name) for name in names for item in releases[name]['problems']]
-    return {'changed': False, 'root': root, 'releases': releases, 'problems': problems, 'drifted': bool(problems),
-            'rehashed': params['rehash']}
+    result = {'changed': False, 'root': root, 'releases': releases, 'problems': problems, 'drifted': bool(problems),
+              'rehashed': params['rehash']}
+    if expect is not None:
+        result['in_place'] = in_place(root, expect, releases, params)
+    return result
+
+
+def in_place(root, expect, releases, params):
+    """The names of expect in place; each expected name's entry gets in_place and out_of_place."""
+    attributes = _in_place.Attributes(params['owner'], params['group'], params['mode'], params['directory_mode'])
+    names = []
+    for expected in expect:
+        entry = releases.get(expected['name'])
+        if entry is None:
+            raise InputError('expect: %s is not one of names.' % expected['name'])
+        if not os.path.isdir(entry['path']):
+            reasons = ['there is no directory %s' % entry['path']]
+        else:
+            reasons = _in_place.problems(root, expected, attributes, entry['current'], entry['record'])
+        entry.update(in_place=not reasons, out_of_place=reasons)
+        if not reasons:
+            names.append(expected['name'])
+    return names
 
 
 def main():
@@ -254,6 +364,18 @@ def main():
             root=dict(type='path', required=True),
             names=dict(type='list', elements='str'),
             rehash=dict(type='bool', default=False),
+            expect=dict(type='list', elements='dict', options=dict(
+                name=dict(type='str', required=True),
+                release_dir=dict(type='str', required=True),
+                record=dict(type='dict'),
+                files=dict(type='list', elements='str'),
+                unpacked=dict(type='bool', default=False),
+                keep=dict(type='int'),
+            )),
+            owner=dict(type='str'),
+            group=dict(type='str'),
+            mode=dict(type='str'),
+            directory_mode=dict(type='str'),
         ),
         supports_check_mode=True,
     )

@@ -308,6 +308,55 @@ def test_controller_mode_fetches_once_then_moves_current_and_prunes(role, sandbo
     assert os.listdir(role.cache / 'clinical') == [dir_name(third_release)]
 
 
+def short_path_hosts(run):
+    """The hosts on which the role found every release in place, so that it ran no per-release task."""
+    return sorted(entry['host'] for entry in run.entries('Sync the releases not in place', 'skipped'))
+
+
+def test_no_op_takes_the_short_path_and_any_difference_the_full_one(role, sandbox):
+    """A run over an unchanged fleet asks one module per host and runs no per-release task; an archive whose mode,
+    bytes or unpacked tree changed, or a release directory with another mode, sends that host (only) through the
+    full path, which puts it right; then every host is back on the short path."""
+    releases = [{'name': 'clinical', 'item': 101, 'unpack': True}]
+    release = sandbox.release(101)
+    role.run(releases)
+    sandbox.clear_log()
+    second = role.run(releases)
+    assert second.changed() == dict((host, 0) for host in HOSTS), second.describe()
+    assert short_path_hosts(second) == HOSTS, second.describe()
+    assert second.entries('Fetch the TRUD release on the controller') == []
+    for host in HOSTS:
+        assert_result(role, second, host, 'clinical', release, changed=False, unpacked=True)
+
+    def path(host, *parts):
+        return role.root(host).joinpath('clinical', dir_name(release), *parts)
+
+    archive = path('host1', release['archiveFileName'])
+    os.chmod(archive, 0o600)
+    size = archive.stat().st_size
+    tampered = path('host2', release['archiveFileName'])
+    with open(tampered, 'r+b') as handle:
+        handle.write(b'X' * 64)
+    assert tampered.stat().st_size == size
+    unpacked = [item for item in path('host3', 'unpacked').rglob('*') if item.is_file() and not item.name.startswith('.')]
+    unpacked[0].unlink()
+    os.chmod(path('host4'), 0o700)
+
+    third = role.run(releases)
+    assert short_path_hosts(third) == ['host5'], third.describe()
+    assert third.changed()['host5'] == 0
+    assert all(third.changed()[host] > 0 for host in ('host1', 'host2', 'host3', 'host4')), third.describe()
+    assert archive_downloads(sandbox) == [], 'the verified copy in the controller cache serves every repair'
+    assert_release_on_hosts(role, 'clinical', release, unpacked=True)
+    untouched = path('host5', release['archiveFileName'])
+    assert stat.S_IMODE(archive.stat().st_mode) == stat.S_IMODE(untouched.stat().st_mode) != 0o600
+    assert stat.S_IMODE(path('host4').stat().st_mode) == stat.S_IMODE(path('host5').stat().st_mode) != 0o700
+
+    fourth = role.run(releases)
+    assert fourth.changed() == dict((host, 0) for host in HOSTS), fourth.describe()
+    assert short_path_hosts(fourth) == HOSTS, fourth.describe()
+
+
 def test_host_mode_every_host_fetches_and_check_mode_writes_nothing(role, sandbox):
     """Host mode: a check run on empty hosts writes nothing anywhere; then each host downloads the release
     itself (five downloads); the second run changes nothing."""
