@@ -306,6 +306,59 @@ class Bench:
                 'floor_seconds': summary(floor_times), 'task_headers': headers,
                 'ratio': ratio(statistics.median(role_times), statistics.median(floor_times))}
 
+    def mirror(self, hosts=20, size=256 * MIB):
+        """Issue 15: controller mode against mirror mode over N local hosts and one release (first rollout and no-op
+        run), and three runs with disjoint --limit started together (AWX job slices) against one mirror. Reports the
+        upstream archive downloads, the archive bytes served by the mirror and sent by the control node, and times."""
+        sys.path.insert(0, os.path.join(REPO, 'tests', 'integration'))
+        from trud_itest import serve_directory  # pylint: disable=import-outside-toplevel
+        release = self.release(size)
+        results = {'hosts': hosts, 'size': size}
+        for mode in ('controller', 'mirror', 'slices'):
+            root = os.path.join(self.work, 'mirror-bench-' + mode)
+            store = os.path.join(root, 'store')
+            os.makedirs(store)
+            inventory = self.fleet_inventory('mirror-bench-' + mode, hosts, root)
+            with open(inventory, 'a', encoding='utf-8') as handle:
+                handle.write('[mirrors]\nmirror ansible_connection=local ansible_python_interpreter=%s\n' % sys.executable)
+            with serve_directory(store) as (url, served, _corrupt):
+                play = self.role_play('Mirror bench', root, [{'name': 'monolith', 'item': ITEM}])
+                if mode != 'controller':
+                    play[0]['vars'].update(release_sync_fetch_mode='mirror', release_sync_mirror_host='mirror',
+                                           release_sync_mirror_store=store, release_sync_mirror_url=url)
+                path = os.path.join(self.work, 'mirror-bench.yml')
+                with open(path, 'w', encoding='utf-8') as handle:
+                    json.dump(play, handle)
+                cmd = [os.path.join(BIN, 'ansible-playbook'), '-i', inventory, '-f', '5', path]
+                self.sandbox.clear_log()
+                if mode == 'slices':
+                    limits = ['host%d' % index for index in range(hosts)]
+                    started = time.monotonic()
+                    processes = [subprocess.Popen(cmd + ['--limit', ','.join(limits[part::3])], env=self.env,
+                                                  stdout=subprocess.DEVNULL) for part in range(3)]
+                    codes = [process.wait() for process in processes]
+                    assert codes == [0, 0, 0], codes
+                    results['slices'] = {'runs': 3, 'seconds': time.monotonic() - started,
+                                         'upstream_archive_downloads': len(self.upstream_downloads())}
+                else:
+                    first = run_measured(cmd, env=self.env)[0]
+                    downloads = len(self.upstream_downloads())
+                    archive_gets = [item for item in served if item.endswith('/' + release['archiveFileName'])]
+                    noop = run_measured(cmd, env=self.env)[0]
+                    results[mode] = {
+                        'first_seconds': first, 'noop_seconds': noop, 'upstream_archive_downloads': downloads,
+                        # Whole-file GETs of the archive (no resumes here), each of the archive's size.
+                        'mirror_archive_bytes': len(archive_gets) * size,
+                        'control_node_archive_bytes': hosts * size if mode == 'controller' else 0,
+                        'noop_mirror_archive_requests': len([item for item in served
+                                                             if item.endswith('/' + release['archiveFileName'])])
+                        - len(archive_gets)}
+            shutil.rmtree(root)
+        return results
+
+    def upstream_downloads(self):
+        return [entry for entry in self.sandbox.log() if entry['kind'] == 'archive' and entry['method'] == 'GET']
+
     def resume(self, size):
         release = self.release(size)
         self.clean_dest()
@@ -415,6 +468,19 @@ def render(results, checks):
                       fleet['releases'], fleet['hosts'], fleet['role_seconds']['median'], fleet['role_seconds']['min'],
                       fleet['role_seconds']['max'], fleet['floor_seconds']['median'], fleet['floor_seconds']['min'],
                       fleet['floor_seconds']['max'], fleet['ratio'], fleet['task_headers'])]
+    mirror = results.get('mirror')
+    if mirror:
+        lines += ['', '| %d hosts, one %d MiB release | upstream archive downloads | archive bytes from the mirror | '
+                  'archive bytes from the control node | first rollout | no-op run | archive requests in the no-op run |'
+                  % (mirror['hosts'], mirror['size'] // MIB), '|---|---|---|---|---|---|---|']
+        for mode in ('controller', 'mirror'):
+            row = mirror[mode]
+            lines.append('| %s mode | %d | %d MiB | %d MiB | %.1f s | %.1f s | %d |' % (
+                mode, row['upstream_archive_downloads'], row['mirror_archive_bytes'] // MIB,
+                row['control_node_archive_bytes'] // MIB, row['first_seconds'], row['noop_seconds'],
+                row['noop_mirror_archive_requests']))
+        lines += ['', 'Three runs with disjoint --limit started together against one mirror: %d upstream archive '
+                  'download(s), %.1f s.' % (mirror['slices']['upstream_archive_downloads'], mirror['slices']['seconds'])]
     lines += ['', 'Resume: connection dropped at 50%% of %d MiB; the recovering request asked for `%s` and received %.1f%% of '
               'the file.' % (resume['size'] // MIB, resume['recovering_range'], 100 * resume['recovering_fraction']), '',
               '| target | measured | result |', '|---|---|---|']
@@ -487,6 +553,9 @@ def main():
     parser.add_argument('--noop-hosts', type=int, default=20, help='hosts of the role no-op scenario (issue 14)')
     parser.add_argument('--noop-fleet-only', action='store_true',
                         help='measure only the role no-op scenario and print it (results/ is left alone)')
+    parser.add_argument('--mirror-only', action='store_true',
+                        help='measure only the mirror scenario (issue 15) and print it (results/ is left alone)')
+    parser.add_argument('--mirror-hosts', type=int, default=20, help='hosts of the mirror scenario (issue 15)')
     parser.add_argument('--render-only', action='store_true',
                         help='judge and render OUT/results.json again (after a change to the targets or the report)')
     options = parser.parse_args()
@@ -498,6 +567,11 @@ def main():
         with tempfile.TemporaryDirectory(prefix='terminology-bench-') as work, \
                 Sandbox.start(state_dir=os.path.join(work, 'sandbox'), https=False) as sandbox:
             print(json.dumps(Bench(sandbox, work, options.repeats).noop_fleet(options.noop_hosts), indent=2))
+        return 0
+    if options.mirror_only:
+        with tempfile.TemporaryDirectory(prefix='terminology-bench-') as work, \
+                Sandbox.start(state_dir=os.path.join(work, 'sandbox'), https=False) as sandbox:
+            print(json.dumps(Bench(sandbox, work, options.repeats).mirror(options.mirror_hosts, sizes[0]), indent=2))
         return 0
     options.fanout = [int(value) for value in options.fanout.split(',')]
     os.makedirs(options.out, exist_ok=True)
@@ -520,6 +594,8 @@ def main():
             results['fanout'].append(bench.fanout(hosts, sizes[0]))
         print('role no-op over %d hosts ...' % options.noop_hosts, flush=True)
         results['noop_fleet'] = bench.noop_fleet(options.noop_hosts)
+        print('controller and mirror mode over %d hosts ...' % options.mirror_hosts, flush=True)
+        results['mirror'] = bench.mirror(options.mirror_hosts, sizes[1] if len(sizes) > 1 else sizes[0])
     return finish(results, options.out)
 
 

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
-from ansible_collections.terminology.releases.plugins.module_utils import _fs
+from ansible_collections.terminology.releases.plugins.module_utils import _fs, _signature
 from ansible_collections.terminology.releases.plugins.module_utils._errors import ReleasesError
 from ansible_collections.terminology.releases.plugins.module_utils._http import HttpError
 
@@ -122,16 +122,30 @@ class TrudClient:
             raise TrudError(self.http.redact(str(exc))) from None
 
     def small_file(self, url, what, limit=1024 * 1024):
-        """A support file (checksum, signature, public key): small, fetched whole, size-bounded."""
-        try:
-            response = self.http.request('GET', url, limit=limit)
-        except HttpError as exc:
-            raise TrudError('Could not download the %s file of this release: HTTP %s.' % (what, exc.status)) from None
-        data = response.content
-        if len(data) > limit:
-            raise TrudError('The %s file is larger than the %d bytes allowed; refusing to read further.'
-                            % (what, limit))
-        return data
+        return small_file(self.http, url, what, limit)
+
+
+def small_file(http, url, what, limit=1024 * 1024):
+    """A support file (checksum, signature, public key): small, fetched whole, size-bounded."""
+    try:
+        response = http.request('GET', url, limit=limit)
+    except HttpError as exc:
+        raise TrudError('Could not download the %s file of this release: HTTP %s.' % (what, exc.status)) from None
+    data = response.content
+    if len(data) > limit:
+        raise TrudError('The %s file is larger than the %d bytes allowed; refusing to read further.'
+                        % (what, limit))
+    return data
+
+
+def verify_signed_checksum(files, archive_name, trusted_fingerprints=None):
+    """(signer, digests) of TRUD's checksum file {'checksum', 'signature', 'publicKey': bytes}: the signature is
+    verified with the key beside it and must come from a trusted fingerprint (TRUD's own unless others are given);
+    only then is the file parsed for the archive's SHA-1 (and MD5). Wherever the files were fetched from (TRUD or
+    a mirror), trust rests on the signing key."""
+    trusted = [_signature.normalise_fingerprint(value) for value in (trusted_fingerprints or TRUD_SIGNING_FINGERPRINTS)]
+    signer = _signature.verify_detached(files['signature'], files['checksum'], files['publicKey'], trusted)
+    return signer, _signature.parse_fciv(files['checksum'], archive_name)
 
 
 def select_release(releases, item, release_id=None, name=None, release_date=None):

@@ -12,7 +12,8 @@ short_description: Keep a static terminology syndication feed (Atom, NCTS / HL7 
 version_added: 1.0.0
 description:
   - Keeps one Atom syndication feed file, in the NCTS / HL7 FHIR terminology syndication format with SNOMED's
-    C(sct:) extension, that describes release files kept in the same directory. Serve the directory over HTTP(S)
+    C(sct:) extension, that describes release files kept in the same directory (or in directories under it, as a
+    mirror's store keeps C(<name>/<release>/<archive>)). Serve the directory over HTTP(S)
     and Snowstorm, Snowstorm Lite, the NCTS reference client and other feed readers can take the releases from it.
   - Each entry has exactly one download link (with C(length) and C(ncts:sha256Hash), plus C(sct:md5Hash) when the
     MD5 is known), exactly one category, the content item identifier and version, and the dependencies given.
@@ -87,8 +88,9 @@ options:
         type: dict
       file:
         description:
-          - The release file, a name in the feed's directory or an absolute path in that directory. Default, the
-            C(path) of O(entries[].release).
+          - The release file, a name in the feed's directory, a relative path under it (C(name/release/archive.zip),
+            each part a plain name, no symbolic link on the way), or an absolute path there. Default, the C(path) of
+            O(entries[].release). The entry's link is O(base_url) followed by that relative path.
           - With O(entries[].state=absent), the entries whose link ends in this file name are removed (the file
             itself is kept).
         type: str
@@ -370,27 +372,37 @@ class FeedKeeper:
         return specs + list(self.params['entries'])
 
     def file_path(self, spec, release):
-        """The release file named by the entry, which must be in the feed's directory."""
+        """The release file named by the entry, which must be in the feed's directory or a directory under it (a
+        mirror's store keeps <name>/<release>/<archive>); its name in the feed is its path relative to it."""
         given = spec.get('file')
         if given is None:
             given = (release or {}).get('path')
         if not given:
             raise FeedRenderError('An entry names no file: give file (or release, a registered fetch result).')
+        top = os.path.realpath(self.directory)
         if os.path.isabs(given):
-            parent, name = os.path.split(os.path.normpath(given))
-            if os.path.realpath(parent) != os.path.realpath(self.directory):
+            parent, base = os.path.split(os.path.normpath(given))
+            relative = os.path.relpath(os.path.realpath(parent), top)
+            if relative == os.pardir or relative.startswith(os.pardir + os.sep):
                 raise FeedRenderError('The file %s is not in the feed\'s directory %s; a feed links only the files '
-                                      'served beside it. Fetch or copy the release into %s.'
+                                      'served from it. Fetch or copy the release into %s.'
                                       % (given, self.directory, self.directory))
+            parts = ([] if relative == os.curdir else relative.split(os.sep)) + [base]
         else:
-            name = given
-        problem = _fs.plain_file_name_problem(name)
-        if problem:
-            raise FeedRenderError('Refusing the file %r: it is not a plain file name in the feed\'s directory (%s).'
-                                  % (given, problem))
+            parts = given.split('/')
+        for part in parts:
+            problem = _fs.plain_file_name_problem(part)
+            if problem:
+                raise FeedRenderError('Refusing the file %r: it is not a plain file name in the feed\'s directory '
+                                      '(%s).' % (given, problem))
+        name = '/'.join(parts)
         if name == self.name:
             raise FeedRenderError('The file %r is the feed itself.' % given)
-        return os.path.join(self.directory, name), name
+        path = os.path.join(self.directory, *parts)
+        if len(parts) > 1 and os.path.realpath(os.path.dirname(path)) != os.path.join(top, *parts[:-1]):
+            raise FeedRenderError('The file %r is reached through a symbolic link; a feed links only files in real '
+                                  'directories under %s.' % (given, self.directory))
+        return path, name
 
     def href(self, name):
         return self.base_url + quote(name)
@@ -599,7 +611,7 @@ class FeedKeeper:
             if key in (version_uri, version) and identifier in (None, entry.get('identifier')):
                 keys.add(key)
             if spec.get('file'):
-                name = os.path.basename(spec['file'])
+                name = self.file_path(spec, None)[1] if '/' in spec['file'] else os.path.basename(spec['file'])
                 href = _feed_render.entry_link(entry).get('href') or ''
                 if href == self.href(name) or href.rsplit('/', 1)[-1] == quote(name):
                     keys.add(key)

@@ -86,8 +86,48 @@ options:
       - Seconds to wait for another run that holds the lock on O(dest) before failing.
     type: float
     default: 3600
+  signature_files:
+    description:
+      - NHS TRUD's signed checksum files for the selected entry's file, served beside it (as a mirror that fetched
+        the release with M(terminology.releases.trud_release_fetch) and O(terminology.releases.trud_release_fetch#module:keep_support_files=true)
+        serves them). URLs, resolved against O(url) and sent the same credentials rules as the file.
+      - The signature over the checksum file is verified with the key file, and must come from a key on
+        O(trusted_fingerprints); the SHA-1 the checksum file gives is then checked while the file downloads, like
+        the feed's hashes. So the file is checked end to end against TRUD's signature, and trust rests on TRUD's key,
+        not on the server or the feed.
+      - Not for the dependencies, which keep their feed hashes only.
+    type: dict
+    suboptions:
+      checksum:
+        description: The checksum XML file (FCIV format).
+        type: str
+        required: true
+      signature:
+        description: The detached ASCII-armoured signature over it.
+        type: str
+        required: true
+      public_key:
+        description: The public key file published with the release.
+        type: str
+        required: true
+  signature:
+    description:
+      - With O(signature_files), whether the signature must be checked (V(required)), or only when python-gnupg and
+        the C(gpg) binary are on the host (V(auto); without them, the file is verified by the feed's hashes and
+        C(signature) is not in RV(verified)).
+    type: str
+    choices: [required, auto]
+    default: required
+  trusted_fingerprints:
+    description:
+      - The full fingerprints of the keys whose signatures over O(signature_files) are accepted.
+      - Default, NHS TRUD's signing key (the same default as M(terminology.releases.trud_release_fetch)).
+    type: list
+    elements: str
+    default: []
 requirements:
   - requests
+  - python-gnupg and the C(gpg) binary, with O(signature_files) and O(signature=required)
 notes:
   - A download that breaks off is resumed from its last whole block on each of the O(retries) and on the next run,
     when the entry gives the file's length and the server honours ranges.
@@ -144,11 +184,32 @@ size:
   returned: success
   type: int
 verified:
-  description: The checks the selected file satisfies (V(length), V(sha256), V(md5)).
+  description: The checks the selected file satisfies (V(length), V(sha256), V(md5), V(signature)).
   returned: success
   type: list
   elements: str
-  sample: [length, sha256]
+  sample: [length, sha256, signature]
+sha1:
+  description: The file's SHA-1 (lower-case hex) when the signed checksum file was checked, else V(null).
+  returned: success
+  type: str
+signature:
+  description: The signature facts when O(signature_files) were checked (now or when the file was fetched), else V(null).
+  returned: success
+  type: dict
+  contains:
+    fingerprint:
+      description: Fingerprint of the key that made the signature.
+      type: str
+    primary_fingerprint:
+      description: Fingerprint of that key's primary key.
+      type: str
+    key_id:
+      description: The signing key id.
+      type: str
+    signed_at:
+      description: When the checksum file was signed (ISO 8601, UTC).
+      type: str
 entry:
   description: The selected entry, as M(terminology.releases.syndication_feed_info) returns entries.
   returned: success
@@ -203,8 +264,10 @@ elapsed_seconds:
   type: float
 '''
 
+import os
 import posixpath
 import re
+import shutil
 import time
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -216,6 +279,8 @@ from ansible_collections.terminology.releases.plugins.module_utils import (
     _fs,
     _http,
     _module,
+    _signature,
+    _trud,
 )
 
 
@@ -276,17 +341,48 @@ class FeedFetch:
         _fs.safe_file_name(name, 'file name of feed entry %r' % entry.get('id'), _feed.FeedError,
                            hint='Set file_name to choose a name.' if selected else '')
         checks = self.checks(entry)
+        identity = {'service': 'feed', 'feed': self.redact(params['url']), 'entry_id': entry.get('id'),
+                    'identifier': entry.get('identifier'), 'version': entry.get('version')}
         target = _download.Target(name, entry.get('length'), sha256=entry.get('sha256'), md5=entry.get('md5'),
-                                  identity={'service': 'feed', 'feed': self.redact(params['url']),
-                                            'entry_id': entry.get('id'), 'identifier': entry.get('identifier'),
-                                            'version': entry.get('version')})
+                                  identity=identity)
+        signer, signed = self.signed_checksum(target) if selected and self.signature_wanted() else (None, {})
+        if signer:
+            checks = checks + ['signature']
+            target = _download.Target(name, entry.get('length'), sha256=entry.get('sha256'), md5=entry.get('md5'),
+                                      sha1=signed['sha1'], identity=identity)
         request = _download.FetchRequest(
-            params['dest'], target, url, ['sha256'] + (['md5'] if entry.get('md5') else []), self.http,
-            describe_download_status, report=('sha256', 'md5'), shown=('sha256',), identity_key='version',
-            record_extra={'verified': checks})
+            params['dest'], target, url, ['sha256'] + (['md5'] if entry.get('md5') else []) + (['sha1'] if signer else []),
+            self.http, describe_download_status, report=('sha256', 'md5', 'sha1'), shown=('sha256',),
+            identity_key='version', record_extra={'verified': checks, 'signature': signer})
         result = _download.verified_fetch(self.module, request)
-        result['verified'] = checks
+        result.update(verified=checks, signature=signer)
         return entry, result
+
+    def signature_wanted(self):
+        """Whether to check TRUD's signature over the selected file: given files, and gpg here or required."""
+        if not self.params['signature_files']:
+            return False
+        return self.params['signature'] == 'required' or (_signature.HAS_GNUPG and shutil.which('gpg') is not None)
+
+    def signed_checksum(self, target):
+        """(signer, {'sha1': ...}) from TRUD's signed checksum file for the selected file. A file whose verification
+        record vouches for it and was signature-checked by a trusted key needs no support file (a no-op run)."""
+        params = self.params
+        trusted = [_signature.normalise_fingerprint(value)
+                   for value in (params['trusted_fingerprints'] or _trud.TRUD_SIGNING_FINGERPRINTS)]
+        dest = os.path.join(params['dest'], target.name)
+        record = _download.read_record(dest)
+        signer = (record or {}).get('signature') or {}
+        sha1 = ((record or {}).get('digests') or {}).get('sha1')
+        if (not (params['force'] or params['rehash']) and sha1 and _download.record_vouches(record, dest, target)
+                and trusted and {signer.get('fingerprint'), signer.get('primary_fingerprint')} & set(trusted)):
+            return signer, {'sha1': sha1}
+        files = dict((kind, _trud.small_file(self.http, urljoin(params['url'], params['signature_files'][option]),
+                                             label))
+                     for kind, option, label in (('checksum', 'checksum', 'checksum'),
+                                                 ('signature', 'signature', 'signature'),
+                                                 ('publicKey', 'public_key', 'public key')))
+        return _trud.verify_signed_checksum(files, target.name, trusted)
 
     def checks(self, entry):
         checks = (['length'] if entry.get('length') is not None else []) + [
@@ -318,7 +414,14 @@ def main():
         force=dict(type='bool', default=False),
         rehash=dict(type='bool', default=False),
         lock_timeout=dict(type='float', default=3600),
+        signature_files=dict(type='dict', options=dict(checksum=dict(type='str', required=True),
+                                                       signature=dict(type='str', required=True),
+                                                       public_key=dict(type='str', required=True))),
+        signature=dict(type='str', default='required', choices=['required', 'auto']),
+        trusted_fingerprints=dict(type='list', elements='str', default=[]),
     ).create_module(supports_check_mode=True, add_file_common_args=True)
+    if module.params['signature_files'] and module.params['signature'] == 'required':
+        _signature.require_gnupg(module)
     redact = _http.basic_redactor(module.params['username'], module.params['password'])
     _module.run(module, lambda: FeedFetch(module, redact).run(), redact)
 

@@ -295,10 +295,8 @@ class TrudFetch:
         """Verify the signature over the checksum file, then (and only then) parse it."""
         files = dict((kind, self.client.small_file(release[kind + 'FileUrl'], label)) for kind, label in
                      (('checksum', 'checksum'), ('signature', 'signature'), ('publicKey', 'public key')))
-        trusted = [_signature.normalise_fingerprint(value) for value in
-                   (self.params['trusted_fingerprints'] or _trud.TRUD_SIGNING_FINGERPRINTS)]
-        signer = _signature.verify_detached(files['signature'], files['checksum'], files['publicKey'], trusted)
-        digests = _signature.parse_fciv(files['checksum'], release['archiveFileName'])
+        signer, digests = _trud.verify_signed_checksum(files, release['archiveFileName'],
+                                                       self.params['trusted_fingerprints'])
         return signer, digests, files
 
     @staticmethod

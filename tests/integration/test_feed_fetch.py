@@ -9,13 +9,9 @@ writes nothing; a wrong hash in the feed fails with nothing placed; a dependency
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
-
 import pytest
 
-from trud_itest import ignoring_errors, sha256_file, tree
+from trud_itest import ignoring_errors, serve_directory, sha256_file, tree
 
 FEED = 'terminology.releases.syndication_feed'
 FETCH = 'terminology.releases.syndication_fetch'
@@ -23,39 +19,13 @@ EDITION = 'http://snomed.info/sct/999000021000000109'
 EXTENSION = 'http://snomed.info/sct/83821000000107'
 
 
-class _Files(http.server.SimpleHTTPRequestHandler):
-    """A plain static file server, as an operator would put in front of a published directory (OPTIONS answered,
-    as Snowstorm's client needs); it logs the paths it serves."""
-
-    served = None
-
-    def do_OPTIONS(self):  # pylint: disable=invalid-name
-        self.send_response(204)
-        self.end_headers()
-
-    def do_GET(self):  # pylint: disable=invalid-name
-        self.served.append(self.path)
-        super().do_GET()
-
-    def log_message(self, *args):  # pylint: disable=arguments-differ
-        pass
-
-
 @pytest.fixture
 def published(workspace):
     """(directory, base URL, served paths) of a static web server over workspace/published."""
     directory = workspace / 'published'
     directory.mkdir()
-    served = []
-    handler = type('Files', (_Files,), {'served': served})
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(handler, directory=str(directory)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield directory, 'http://127.0.0.1:%d/' % server.server_address[1], served
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_directory(directory) as (base_url, served, _corrupt):
+        yield directory, base_url, served
 
 
 def publish(run_playbook, fetch_task, directory, base_url, sandbox):

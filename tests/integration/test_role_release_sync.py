@@ -104,11 +104,13 @@ class RoleRunner:
             'release_sync_notify': [HANDLER],
         }
 
-    def write(self, run_dir, releases, variables, play_options=None):
+    def inventory(self):
         hosts = dict((host, {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable,
                              'release_sync_root': str(self.root(host))}) for host in HOSTS)
-        inventory = {'fleet': {'hosts': hosts}}
-        (run_dir / 'inventory.json').write_text(json.dumps(inventory), encoding='utf-8')
+        return {'fleet': {'hosts': hosts}}
+
+    def write(self, run_dir, releases, variables, play_options=None):
+        (run_dir / 'inventory.json').write_text(json.dumps(self.inventory()), encoding='utf-8')
         play = {
             'name': 'Keep the terminology releases on the fleet',
             'hosts': 'fleet',
@@ -131,6 +133,10 @@ class RoleRunner:
         return env
 
     def run(self, releases, variables=None, check=False, expect_failure=False, secrets=(), play=None, verbosity='-vvvv'):
+        return self.start(releases, variables, check, play, verbosity).wait(expect_failure, secrets)
+
+    def start(self, releases, variables=None, check=False, play=None, verbosity='-vvvv', limit=None):
+        """Start one ansible-playbook run of the role (several may run at once); wait() on the result collects it."""
         self.count += 1
         run_dir = self.runs / ('%02d' % self.count)
         run_dir.mkdir()
@@ -139,28 +145,46 @@ class RoleRunner:
             '-i', str(run_dir / 'inventory.json'), '-e', '@' + str(run_dir / 'vars.json'), str(run_dir / 'playbook.yml')]
         if check:
             cmd.append('--check')
+        if limit:
+            cmd.extend(['--limit', limit])
+        process = subprocess.Popen(cmd, cwd=str(run_dir), env=self.env(run_dir), stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors='replace')
+        return StartedRun(self, process, run_dir, limit)
+
+    def scan_for_secrets(self, run, results_text, extra_secrets=()):
+        """No form of a secret in the output, the log, the results, or any file name or file of the workspace."""
+        assert_no_secrets(self.workspace, run, results_text, (API_KEY,) + tuple(extra_secrets))
+
+
+class StartedRun:
+    """An ansible-playbook run of the role that was started; wait() collects it, scans it for secrets and checks it."""
+
+    def __init__(self, runner, process, run_dir, limit):
+        self.runner = runner
+        self.process = process
+        self.run_dir = run_dir
+        self.limit = limit
+
+    def wait(self, expect_failure=False, secrets=()):
         try:
-            process = subprocess.run(cmd, cwd=str(run_dir), env=self.env(run_dir), stdin=subprocess.DEVNULL,
-                                     capture_output=True, text=True, errors='replace', timeout=PLAYBOOK_TIMEOUT,
-                                     check=False)
-        except subprocess.TimeoutExpired as exc:
-            pytest.fail('ansible-playbook did not finish within %d s:\n%s' % (PLAYBOOK_TIMEOUT, (exc.stdout or '')[-6000:]))
-        log_path, results_path = run_dir / 'ansible.log', run_dir / 'results.jsonl'
+            stdout, stderr = self.process.communicate(timeout=PLAYBOOK_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            stdout, _stderr = self.process.communicate()
+            pytest.fail('ansible-playbook did not finish within %d s:\n%s' % (PLAYBOOK_TIMEOUT, (stdout or '')[-6000:]))
+        log_path, results_path = self.run_dir / 'ansible.log', self.run_dir / 'results.jsonl'
         log = log_path.read_text(encoding='utf-8', errors='replace') if log_path.exists() else ''
         results_text = results_path.read_text(encoding='utf-8', errors='replace') if results_path.exists() else ''
-        run = RoleRun(process.returncode, process.stdout, process.stderr, log,
+        run = RoleRun(self.process.returncode, stdout, stderr, log,
                       [json.loads(line) for line in results_text.splitlines() if line.strip()])
-        self.scan_for_secrets(run, results_text, secrets)
-        assert sorted(run.recap) == HOSTS, run.describe()
+        self.runner.scan_for_secrets(run, results_text, secrets)
+        expected = HOSTS if not self.limit else [host for host in HOSTS if host in self.limit.split(',')]
+        assert sorted(run.recap) == sorted(expected), run.describe()
         if expect_failure:
             assert run.rc != 0, 'the play was expected to fail:\n' + run.describe()
         else:
             assert run.rc == 0 and not run.failures(), run.describe()
         return run
-
-    def scan_for_secrets(self, run, results_text, extra_secrets=()):
-        """No form of a secret in the output, the log, the results, or any file name or file of the workspace."""
-        assert_no_secrets(self.workspace, run, results_text, (API_KEY,) + tuple(extra_secrets))
 
 
 @pytest.fixture

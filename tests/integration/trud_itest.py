@@ -8,9 +8,13 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import functools
 import hashlib
+import http.server
 import os
 import re
+import threading
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
@@ -118,3 +122,46 @@ def assert_no_secrets(workspace, run, results_text, secrets):
             data = path.read_bytes()
             hits.extend('%s contains %r' % (path, form) for form in forms if form.encode() in data)
     assert not hits, 'secret leaked:\n' + '\n'.join(hits) + '\n' + run.describe()
+
+
+class StaticFiles(http.server.SimpleHTTPRequestHandler):
+    """A plain static file server, as an operator would put in front of a published directory or a mirror's store
+    (OPTIONS answered, as Snowstorm's client needs). It logs the paths it serves; a path in `corrupt` is served
+    with one byte changed (a mirror that went bad)."""
+
+    served = None
+    corrupt = None
+
+    def do_OPTIONS(self):  # pylint: disable=invalid-name
+        self.send_response(204)
+        self.end_headers()
+
+    def do_GET(self):  # pylint: disable=invalid-name
+        self.served.append(self.path)
+        if self.path not in self.corrupt:
+            super().do_GET()
+            return
+        data = bytearray(Path(self.translate_path(self.path)).read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        self.send_response(200)
+        self.send_header('Content-Length', str(len(data)))
+        self.end_headers()
+        self.wfile.write(bytes(data))
+
+    def log_message(self, *args):  # pylint: disable=arguments-differ
+        pass
+
+
+@contextlib.contextmanager
+def serve_directory(directory):
+    """(base URL ending in /, served paths, paths to corrupt) of a static web server over directory while in use."""
+    served, corrupt = [], set()
+    handler = type('Files', (StaticFiles,), {'served': served, 'corrupt': corrupt})
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(handler, directory=str(directory)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield 'http://127.0.0.1:%d/' % server.server_address[1], served, corrupt
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,164 @@
+# -*- coding: utf-8 -*-
+# Copyright: terminology.releases contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""release_sync in mirror mode, in real ansible-playbook runs: an inventory host "mirror" (local connection) keeps the
+store, which a static web server started by the test serves to the five hosts; TRUD is the sandbox.
+
+Three runs started together with disjoint --limit (as AWX job slices run) and a run with serial: 2 cause exactly one
+upstream archive download; every host gets identical bytes, checked against TRUD's signature end to end; a rerun
+changes nothing and asks the mirror for no archive; check mode changes nothing; a mirror serving a corrupted file or
+a mirror that is down fails clearly with nothing placed and current kept. Every run is at -vvvv and scanned for the
+key, which the hosts never get.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+
+import pytest
+
+from test_role_release_sync import HOSTS, RoleRunner, dir_name, snapshot
+from trud_itest import serve_directory, sha256_file
+
+ITEM = 101
+PULL = 'Fetch the release from the mirror'
+
+
+class MirrorRunner(RoleRunner):
+    """The fleet, plus the inventory host "mirror" whose store the test serves over HTTP."""
+
+    def __init__(self, tmp_path, collections, sandbox):
+        super().__init__(tmp_path, collections, sandbox)
+        self.store = self.workspace / 'mirror-store'  # in the workspace: scanned for secrets with the hosts
+        self.store.mkdir()
+        self.url = None
+
+    def inventory(self):
+        inventory = super().inventory()
+        inventory['mirrors'] = {'hosts': {'mirror': {'ansible_connection': 'local',
+                                                     'ansible_python_interpreter': sys.executable}}}
+        return inventory
+
+    def base_vars(self):
+        variables = super().base_vars()
+        variables.update({'release_sync_fetch_mode': 'mirror', 'release_sync_mirror_host': 'mirror',
+                          'release_sync_mirror_store': str(self.store), 'release_sync_mirror_url': self.url,
+                          'release_sync_mirror_lock_timeout': 120, 'release_sync_mirror_pull_throttle': 2,
+                          'release_sync_mirror_signature': 'required'})
+        return variables
+
+
+@pytest.fixture
+def mirror(tmp_path, ansible_collections_path, sandbox):
+    """(runner, served paths, paths to serve corrupted) with the store served over HTTP."""
+    runner = MirrorRunner(tmp_path, ansible_collections_path, sandbox)
+    with serve_directory(runner.store) as (runner.url, served, corrupt):
+        yield runner, served, corrupt
+
+
+def releases(**options):
+    return [dict({'name': 'uk_clinical', 'item': ITEM}, **options)]
+
+
+def archives_on_hosts(runner, release):
+    return dict((host, runner.root(host) / 'uk_clinical' / dir_name(release) / release['archiveFileName'])
+                for host in HOSTS)
+
+
+def archive_requests(served, release):
+    return [path for path in served if path.endswith('/' + release['archiveFileName'])]
+
+
+def test_three_slices_download_once_and_hosts_verify_trud_signature(mirror, sandbox):
+    runner, served, _corrupt = mirror
+    release = sandbox.release(ITEM)
+    slices = [runner.start(releases(), limit=limit) for limit in ('host1,host2', 'host3,host4', 'host5')]
+    runs = [started.wait() for started in slices]
+    assert len(sandbox.downloads('archive')) == 1, [entry['path'] for entry in sandbox.downloads('archive')]
+
+    # The store: the archive, TRUD's signed checksum files beside it, the feed; the hosts: identical, verified bytes.
+    store_dir = runner.store / 'uk_clinical' / dir_name(release)
+    assert sha256_file(store_dir / release['archiveFileName']) == release['archiveFileSha256'].lower()
+    assert len([path for path in store_dir.iterdir() if not path.name.startswith('.')]) == 4
+    assert (runner.store / 'feed').is_file()
+    digests = set(sha256_file(path) for path in archives_on_hosts(runner, release).values())
+    assert digests == {release['archiveFileSha256'].lower()}
+    assert len(archive_requests(served, release)) == len(HOSTS)
+    for run in runs:
+        for entry in run.entries(PULL):
+            assert entry['result']['verified'] == ['length', 'sha256', 'signature']
+            assert entry['result']['signature']['fingerprint'] == sandbox.trud_fingerprint
+            # The hosts get no credential: the pull's arguments hold none, and it is not hidden.
+            assert 'api_key' not in entry['result']['invocation']['module_args']
+    for host in HOSTS:
+        record = json.loads((runner.root(host) / 'uk_clinical' / 'current' / 'provenance.json').read_text())
+        assert record['source'] == {'kind': 'trud', 'item': ITEM, 'release_id': release['id']}
+        assert record['mirror']['host'] == 'mirror' and record['mirror']['feed'] == runner.url + 'feed'
+        assert record['verified'] == ['length', 'sha256', 'signature']
+
+    # A rerun over the whole fleet changes nothing, downloads nothing and asks the mirror for no archive.
+    before, served_before = snapshot(runner.workspace / 'hosts'), len(served)
+    rerun = runner.run(releases())
+    assert rerun.changed() == dict((host, 0) for host in HOSTS), rerun.describe()
+    assert len(sandbox.downloads('archive')) == 1
+    assert archive_requests(served[served_before:], release) == []
+    assert snapshot(runner.workspace / 'hosts') == before
+
+    # Check mode changes nothing anywhere, the store included.
+    store_before = snapshot(runner.store)
+    checked = runner.run(releases(), check=True)
+    assert checked.changed() == dict((host, 0) for host in HOSTS), checked.describe()
+    assert snapshot(runner.workspace / 'hosts') == before and snapshot(runner.store) == store_before
+
+
+def test_serial_batches_download_once(mirror, sandbox):
+    runner, served, _corrupt = mirror
+    release = sandbox.release(ITEM)
+    run = runner.run(releases(), play={'serial': 2})
+    assert len(sandbox.downloads('archive')) == 1
+    assert len(archive_requests(served, release)) == len(HOSTS)
+    assert set(sha256_file(path) for path in archives_on_hosts(runner, release).values()) == {
+        release['archiveFileSha256'].lower()}
+    assert all(run.facts(host)['uk_clinical']['changed'] for host in HOSTS)
+
+
+def test_check_mode_on_an_empty_store_changes_nothing(mirror, sandbox):
+    runner, served, _corrupt = mirror
+    run = runner.run(releases(), check=True)
+    assert all(count > 0 for count in run.changed().values())
+    assert list(runner.store.iterdir()) == [] and not (runner.workspace / 'hosts').exists()
+    assert sandbox.downloads('archive') == [] and served == []
+
+
+def test_a_corrupted_file_on_the_mirror_is_refused(mirror, sandbox):
+    runner, _served, corrupt = mirror
+    release = sandbox.release(ITEM)
+    corrupt.add('/uk_clinical/%s/%s' % (dir_name(release), release['archiveFileName']))
+    run = runner.run(releases(), expect_failure=True)
+    message = ' '.join(entry['result']['msg'] for entry in run.failures())
+    assert 'could not be fetched from the mirror' in message and 'SHA' in message, message
+    for path in archives_on_hosts(runner, release).values():
+        assert not path.parent.exists() or [item.name for item in path.parent.iterdir()
+                                            if not item.name.startswith('.')] == []
+        assert not (path.parent.parent / 'current').exists()
+
+
+def test_a_mirror_that_is_down_fails_clearly_and_keeps_current(mirror, sandbox):
+    runner, _served, _corrupt = mirror
+    older, newest = sandbox.release(ITEM, 1), sandbox.release(ITEM, 0)
+    runner.run(releases(release_id=older['id']))
+    with socket.socket() as unused:
+        unused.bind(('127.0.0.1', 0))
+        port = unused.getsockname()[1]
+    run = runner.run(releases(), variables={'release_sync_mirror_url': 'http://127.0.0.1:%d/' % port},
+                     expect_failure=True)
+    message = ' '.join(entry['result']['msg'] for entry in run.failures())
+    assert 'could not be fetched from the mirror http://127.0.0.1:%d/' % port in message, message
+    for host in HOSTS:
+        current = runner.root(host) / 'uk_clinical' / 'current'
+        assert current.resolve().name == dir_name(older)
+        assert not (runner.root(host) / 'uk_clinical' / dir_name(newest) / newest['archiveFileName']).exists()
