@@ -48,7 +48,7 @@ except ImportError:  # the modules fail earlier, with requests' own message (_co
     IncompleteRead = None
 
 RECORD_VERSION = 1
-# Bytes received from the connection at a time, into each of two reused buffers.
+# The size of each of the two reused receive buffers (filled CHUNK_SIZE bytes at a time).
 RECEIVE_SIZE = 4 * 1024 * 1024
 HEX_DIGITS = {'sha256': 64, 'sha1': 40, 'md5': 32}
 RECORD_MODE = 0o644
@@ -334,20 +334,30 @@ class Downloader:
         receive = _body_receiver(response)
         if receive is None:
             return _copy_blocks(response, fd, size, have, hashers, result)
-        # Two reused buffers: the socket fills one (and it is written) while the hashers, off the GIL, read the
-        # other. No byte is copied in user space between the socket, the file and the hashers.
+        # Two reused buffers: the connection fills one, a read at a time, each read written to the file at once
+        # (a stall loses at most the read under way), while the hashers, off the GIL, read the other whole. No
+        # byte is copied in user space between the socket, the file and the hashers.
         buffers = [memoryview(bytearray(RECEIVE_SIZE)) for _turn in range(2)]
         # Leaving the `with` (even on an exception) waits for the hashers: they then match the file exactly,
-        # since a block is handed to them only once it is written whole.
+        # since every byte written is handed to them, and only once it is written.
         with ParallelHashers(hashers) as parallel:
-            for turn in itertools.cycle(range(2)):
-                count = receive(buffers[turn])  # this buffer is free: wait() below covered its last block
-                if not count:
-                    return have
-                block = buffers[turn][:count]
-                have = _write_block(fd, block, size, have, result)
-                parallel.wait()  # the other buffer's block is hashed: it may be received into next
-                parallel.update(block)
+            turn, filled = 0, 0
+            try:
+                while True:
+                    piece = buffers[turn][filled:filled + CHUNK_SIZE]
+                    count = receive(piece)
+                    if count:
+                        have = _write_block(fd, piece[:count], size, have, result)
+                        filled += count
+                    if filled and (filled == RECEIVE_SIZE or not count):
+                        parallel.wait()  # the other buffer is hashed: it may be received into next
+                        parallel.update(buffers[turn][:filled])
+                        turn, filled = 1 - turn, 0
+                    if not count:
+                        return have
+            finally:
+                if filled:  # written, but the buffer was cut short by an error
+                    parallel.update(buffers[turn][:filled])
         raise AssertionError('unreachable')
 
 

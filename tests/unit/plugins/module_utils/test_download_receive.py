@@ -19,6 +19,7 @@ import urllib3
 
 from ansible_collections.terminology.releases.plugins.module_utils import _download
 from ansible_collections.terminology.releases.plugins.module_utils._download import (
+    CHUNK_SIZE,
     RECEIVE_SIZE,
     DownloadError,
     Target,
@@ -196,15 +197,18 @@ def test_an_unsized_body_ending_before_its_content_length_is_never_installed(loc
     assert os.listdir(str(tmp_path)) == []
 
 
-def test_a_stalled_body_times_out_and_is_resumed(local_server, make_http, tmp_path, sleeps, direct_only):
-    local_server.route(PATH, Stall(DATA, CUT, seconds=3), local_server.file(DATA))
+def test_a_stalled_body_times_out_and_is_resumed_from_the_last_whole_read(local_server, make_http, tmp_path, sleeps,
+                                                                          direct_only):
+    # The stall comes half-way through a buffer: the reads written before it must be hashed all the same.
+    cut = 2 * CHUNK_SIZE + 4321
+    local_server.route(PATH, Stall(DATA, cut, seconds=3), local_server.file(DATA))
     dest = str(tmp_path / 'release.zip')
     started = time.monotonic()
-    result = fetch(local_server, make_http, dest, target(), timeout=0.5)
+    result = fetch(local_server, make_http, dest, target(), ('sha256', 'sha1'), timeout=0.5)
     assert time.monotonic() - started < 3
-    assert read(dest) == DATA and result.digests == {'sha256': DIGESTS['sha256']}
-    # A read that times out loses what it had put in its buffer: the resume starts at the last whole block.
-    assert local_server.requests[1].headers['Range'] == 'bytes=%d-' % RECEIVE_SIZE
+    assert read(dest) == DATA and result.digests == {'sha256': DIGESTS['sha256'], 'sha1': DIGESTS['sha1']}
+    # The read that timed out loses what it had received; the whole reads before it are kept.
+    assert local_server.requests[1].headers['Range'] == 'bytes=%d-' % (2 * CHUNK_SIZE)
 
 
 # ---- chunked bodies ----------------------------------------------------------------------------
