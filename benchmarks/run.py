@@ -8,6 +8,7 @@ Exits non-zero when a target is missed, so it can be run as a check. Targets: is
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -24,6 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
 
+from benchmarks.file_server import SendfileServer  # noqa: E402  pylint: disable=wrong-import-position
 from tests.sandbox.control import Sandbox  # noqa: E402  pylint: disable=wrong-import-position
 
 COLLECTIONS = os.path.join(REPO, '.build')
@@ -84,6 +86,9 @@ class Bench:
                 'dest': self.dest, 'trusted_fingerprints': [self.sandbox.info['trud_fingerprint']],
                 'maintenance_window_warning': False, 'retries': 1}
         args.update(extra)
+        return self.args_file(args)
+
+    def args_file(self, args):
         path = os.path.join(self.work, 'args.json')
         with open(path, 'w', encoding='utf-8') as handle:
             json.dump({'ANSIBLE_MODULE_ARGS': args}, handle)
@@ -106,11 +111,11 @@ class Bench:
         os.unlink(target)
         return seconds
 
-    def module(self, report=None, **extra):
+    def module(self, report=None, module='trud_release_fetch', args=None, **extra):
         """The module's own process, started directly with an args file (no Ansible start-up cost)."""
         report = report or os.path.join(self.work, 'report.json')
         cmd = [sys.executable, os.path.join(HERE, 'launch_module.py'), report,
-               os.path.join(MODULES, 'trud_release_fetch.py'), self.module_args(**extra)]
+               os.path.join(MODULES, module + '.py'), self.module_args(**extra) if args is None else args]
         out = os.path.join(self.work, 'module.out')
         with open(out, 'wb') as handle:
             seconds, rss_kib = run_measured(cmd, env=self.env, stdout=handle)
@@ -359,6 +364,68 @@ class Bench:
     def upstream_downloads(self):
         return [entry for entry in self.sandbox.log() if entry['kind'] == 'archive' and entry['method'] == 'GET']
 
+    def lan(self, sizes=(64 * MIB, 512 * MIB)):
+        """Issue 15 item 5: a pull from a mirror on the LAN. Files served with sendfile (benchmarks/file_server.py)
+        to syndication_fetch, `curl -o file && sync` and curl + sha256sum, interleaved, at two sizes; the cost per
+        byte is the difference between the sizes over the difference in bytes, so start-up and other fixed costs
+        cancel out."""
+        root = os.path.join(self.work, 'lan')
+        os.makedirs(root, exist_ok=True)
+        with SendfileServer(root) as server:
+            feed = self.lan_files(root, server, sizes)
+            methods = ('curl_durable', 'curl_sha256sum', 'module')
+            times = dict(((name, size), []) for name in methods for size in sizes)
+            for size in sizes:
+                self.curl_limit(server.url('lan-%d.zip' % size))  # the files into the page cache once
+            for _round in range(self.repeats):
+                for size in sizes:
+                    url = server.url('lan-%d.zip' % size)
+                    times['curl_durable', size].append(self.curl_durable(url))
+                    times['curl_sha256sum', size].append(self.curl_sha256sum(url))
+                    self.clean_dest()
+                    seconds, _rss, result, _counters = self.module(module='syndication_fetch', args=self.args_file(
+                        {'url': feed, 'identifier': 'urn:bench:lan-%d' % size, 'dest': self.dest, 'retries': 1}))
+                    assert result['downloaded'] and result['size'] == size
+                    times['module', size].append(seconds)
+        small, big = sizes
+        per_byte = {}
+        for name in methods:
+            # The difference within each round (same load on the machine), then the median over the rounds.
+            deltas = [late - early for early, late in zip(times[name, small], times[name, big])]
+            per_byte[name] = summary([delta / (big - small) * 1e9 for delta in deltas])  # ns per byte
+        self.clean_dest()
+        return {'sizes': list(sizes), 'module': 'syndication_fetch', 'server': 'sendfile, loopback',
+                'times': dict(('%s@%d' % (name, size // MIB), summary(values)) for (name, size), values in times.items()),
+                'ns_per_byte': per_byte,
+                'ratio_durable': ratio(per_byte['module']['median'], per_byte['curl_durable']['median']),
+                'ratio_sha256sum': ratio(per_byte['module']['median'], per_byte['curl_sha256sum']['median'])}
+
+    @staticmethod
+    def lan_files(root, server, sizes):
+        """Random archives of the sizes under root, and a feed over them (rendered by the collection's own
+        renderer, as a mirror publishes it); returns the feed's URL."""
+        sys.path.insert(0, COLLECTIONS)
+        from ansible_collections.terminology.releases.plugins.module_utils._feed_render import (  # pylint: disable=import-outside-toplevel
+            category, render_feed)
+        entries = []
+        for size in sizes:
+            name = 'lan-%d.zip' % size
+            digest = hashlib.sha256()
+            with open(os.path.join(root, name), 'wb') as handle:
+                for _block in range(size // MIB):
+                    block = os.urandom(MIB)
+                    digest.update(block)
+                    handle.write(block)
+            entries.append({'id': 'urn:bench:lan-%d:1' % size, 'title': name, 'updated': '2026-01-01T00:00:00Z',
+                            'identifier': 'urn:bench:lan-%d' % size, 'version': str(size), 'file_url': server.url(name),
+                            'length': size, 'sha256': digest.hexdigest(), 'md5': None,
+                            'category': category('SCT_RF2_ALL')})
+        meta = {'id': 'urn:bench:lan', 'title': 'LAN benchmark', 'updated': '2026-01-01T00:00:00Z'}
+        with open(os.path.join(root, 'feed.xml'), 'wb') as handle:
+            handle.write(render_feed(meta, entries))
+        os.sync()
+        return server.url('feed.xml')
+
     def resume(self, size):
         release = self.release(size)
         self.clean_dest()
@@ -431,10 +498,36 @@ def check_targets(results):
     if fleet:
         checks.append(('role no-op, %d releases over %d hosts: <= 2x the stat-per-release play (issue 14)'
                        % (fleet['releases'], fleet['hosts']), fleet['ratio'], fleet['ratio'] <= 2.0))
+    if results.get('lan'):
+        checks.append(lan_target(results['lan']))
     fraction = results['resume']['recovering_fraction']
     checks.append(('resume after a drop at 50%: recovering attempt <= 55% of the file', fraction,
                    fraction <= 0.55 and results['resume']['verified']))
     return checks
+
+
+def lan_target(lan):
+    """(target, measured, passed) of issue 15 item 5."""
+    return ('LAN pull, %d->%d MiB: module cost per byte <= 1.15x curl -o file && sync (issue 15)'
+            % (lan['sizes'][0] // MIB, lan['sizes'][1] // MIB), lan['ratio_durable'], lan['ratio_durable'] <= 1.15)
+
+
+def render_lan(lan):
+    """The LAN scenario's table (Markdown lines)."""
+    small, big = (size // MIB for size in lan['sizes'])
+    lines = ['Pull from a mirror on the LAN: %s served by a static server that sends files with sendfile, %s '
+             'against curl. Cost per byte = (time at %d MiB - time at %d MiB) / %d MiB, per round, median (min-max).'
+             % ('the files and the feed', lan['module'], big, small, big - small), '',
+             '| method | %d MiB | %d MiB | cost per byte | vs curl -o file && sync |' % (small, big), '|---|---|---|---|---|']
+    labels = (('curl_durable', 'curl -o file && sync'), ('curl_sha256sum', 'curl -o file && sha256sum file'),
+              ('module', '%s (module process)' % lan['module']))
+    durable = lan['ns_per_byte']['curl_durable']['median']
+    for name, label in labels:
+        cells = ['%.2f s' % lan['times']['%s@%d' % (name, size)]['median'] for size in (small, big)]
+        cost = lan['ns_per_byte'][name]
+        lines.append('| %s | %s | %.2f ns (%.2f-%.2f) | %.2fx |'
+                     % (label, ' | '.join(cells), cost['median'], cost['min'], cost['max'], ratio(cost['median'], durable)))
+    return lines
 
 
 def render(results, checks):
@@ -481,6 +574,9 @@ def render(results, checks):
                 row['noop_mirror_archive_requests']))
         lines += ['', 'Three runs with disjoint --limit started together against one mirror: %d upstream archive '
                   'download(s), %.1f s.' % (mirror['slices']['upstream_archive_downloads'], mirror['slices']['seconds'])]
+
+    if results.get('lan'):
+        lines += [''] + render_lan(results['lan'])
     lines += ['', 'Resume: connection dropped at 50%% of %d MiB; the recovering request asked for `%s` and received %.1f%% of '
               'the file.' % (resume['size'] // MIB, resume['recovering_range'], 100 * resume['recovering_fraction']), '',
               '| target | measured | result |', '|---|---|---|']
@@ -556,6 +652,9 @@ def main():
     parser.add_argument('--mirror-only', action='store_true',
                         help='measure only the mirror scenario (issue 15) and print it (results/ is left alone)')
     parser.add_argument('--mirror-hosts', type=int, default=20, help='hosts of the mirror scenario (issue 15)')
+    parser.add_argument('--lan-sizes', default='64,512', help='the two sizes (MiB) of the LAN pull scenario (issue 15)')
+    parser.add_argument('--lan-only', action='store_true',
+                        help='measure only the LAN pull scenario; writes OUT/lan.json and OUT/lan.md, not the full report')
     parser.add_argument('--render-only', action='store_true',
                         help='judge and render OUT/results.json again (after a change to the targets or the report)')
     options = parser.parse_args()
@@ -573,8 +672,13 @@ def main():
                 Sandbox.start(state_dir=os.path.join(work, 'sandbox'), https=False) as sandbox:
             print(json.dumps(Bench(sandbox, work, options.repeats).mirror(options.mirror_hosts, sizes[0]), indent=2))
         return 0
-    options.fanout = [int(value) for value in options.fanout.split(',')]
+    lan_sizes = tuple(int(value) * MIB for value in options.lan_sizes.split(','))
     os.makedirs(options.out, exist_ok=True)
+    if options.lan_only:
+        with tempfile.TemporaryDirectory(prefix='terminology-bench-') as work:
+            lan = Bench(None, work, options.repeats).lan(lan_sizes)
+        return finish_lan(dict(lan, machine=machine_facts(), repeats=options.repeats), options.out)
+    options.fanout = [int(value) for value in options.fanout.split(',')]
     with tempfile.TemporaryDirectory(prefix='terminology-bench-') as work, \
             Sandbox.start(state_dir=os.path.join(work, 'sandbox'), https=False) as sandbox:
         bench = Bench(sandbox, work, options.repeats)
@@ -584,6 +688,8 @@ def main():
             results['cold'].append(bench.cold(size))
             print('no-op rerun, %d MiB ...' % (size // MIB), flush=True)
             results['noop'].append(bench.noop(size))
+        print('LAN pull from a sendfile server, %s MiB ...' % options.lan_sizes, flush=True)
+        results['lan'] = bench.lan(lan_sizes)
         print('resume after a drop ...', flush=True)
         results['resume'] = bench.resume(sizes[-1])
         print('MLDS no-op run ...', flush=True)
@@ -597,6 +703,25 @@ def main():
         print('controller and mirror mode over %d hosts ...' % options.mirror_hosts, flush=True)
         results['mirror'] = bench.mirror(options.mirror_hosts, sizes[1] if len(sizes) > 1 else sizes[0])
     return finish(results, options.out)
+
+
+def finish_lan(lan, out):
+    """--lan-only: judge the one target, write lan.json and lan.md; 1 when it is missed."""
+    name, measured, passed = lan_target(lan)
+    lan['target'] = {'target': name, 'measured': measured, 'passed': passed}
+    with open(os.path.join(out, 'lan.json'), 'w', encoding='utf-8') as handle:
+        json.dump(lan, handle, indent=2)
+    lines = ['# LAN pull benchmark', '', 'Measured on %(cpus)s CPUs, %(python)s, %(platform)s, %(date)s. '
+             '%(repeats)s rounds.' % dict(lan['machine'], repeats=lan['repeats']), ''] + render_lan(lan)
+    lines += ['', '| target | measured | result |', '|---|---|---|',
+              '| %s | %.3f | %s |' % (name, measured, 'pass' if passed else '**MISSED**')]
+    report = '\n'.join(lines) + '\n'
+    with open(os.path.join(out, 'lan.md'), 'w', encoding='utf-8') as handle:
+        handle.write(report)
+    print(report)
+    if not passed:
+        print('MISSED: %s' % name, file=sys.stderr)
+    return 0 if passed else 1
 
 
 def finish(results, out):

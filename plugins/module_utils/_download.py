@@ -23,6 +23,8 @@ from __future__ import annotations
 import collections
 import contextlib
 import hashlib
+import http.client
+import itertools
 import json
 import os
 import re
@@ -40,7 +42,14 @@ from ansible_collections.terminology.releases.plugins.module_utils._http import 
 )
 from ansible_collections.terminology.releases.plugins.module_utils._module import warn_numeric_modes
 
+try:
+    from urllib3.exceptions import IncompleteRead
+except ImportError:  # the modules fail earlier, with requests' own message (_connection.http_client)
+    IncompleteRead = None
+
 RECORD_VERSION = 1
+# The size of each of the two reused receive buffers (filled CHUNK_SIZE bytes at a time).
+RECEIVE_SIZE = 4 * 1024 * 1024
 HEX_DIGITS = {'sha256': 64, 'sha1': 40, 'md5': 32}
 RECORD_MODE = 0o644
 
@@ -322,24 +331,86 @@ class Downloader:
 
     @staticmethod
     def _copy_body(response, fd, size, have, hashers, result):
-        raw = response.raw
+        receive = _body_receiver(response)
+        if receive is None:
+            return _copy_blocks(response, fd, size, have, hashers, result)
+        # Two reused buffers: the connection fills one, a read at a time, each read written to the file at once
+        # (a stall loses at most the read under way), while the hashers, off the GIL, read the other whole. No
+        # byte is copied in user space between the socket, the file and the hashers.
+        buffers = [memoryview(bytearray(RECEIVE_SIZE)) for _turn in range(2)]
         # Leaving the `with` (even on an exception) waits for the hashers: they then match the file exactly,
-        # since a block is handed to them only once it is written whole.
+        # since every byte written is handed to them, and only once it is written.
         with ParallelHashers(hashers) as parallel:
-            while True:
-                block = raw.read(CHUNK_SIZE, decode_content=False)
-                if not block:
-                    return have
-                if size is not None and have + len(block) > size:
-                    raise VerificationError('The server sent more bytes than the %d advertised; the download was '
-                                            'discarded.' % size)
-                try:
-                    _fs.write_all(fd, block)
-                except OSError as exc:
-                    raise _write_error(exc) from None
-                parallel.update(block)
-                have += len(block)
-                result.bytes_transferred += len(block)
+            turn, filled = 0, 0
+            try:
+                while True:
+                    piece = buffers[turn][filled:filled + CHUNK_SIZE]
+                    count = receive(piece)
+                    if count:
+                        have = _write_block(fd, piece[:count], size, have, result)
+                        filled += count
+                    if filled and (filled == RECEIVE_SIZE or not count):
+                        parallel.wait()  # the other buffer is hashed: it may be received into next
+                        parallel.update(buffers[turn][:filled])
+                        turn, filled = 1 - turn, 0
+                    if not count:
+                        return have
+            finally:
+                if filled:  # written, but the buffer was cut short by an error
+                    parallel.update(buffers[turn][:filled])
+        raise AssertionError('unreachable')
+
+
+def _body_receiver(response):
+    """receive(buffer) -> bytes of the body put into buffer (0 at its end), straight from the connection.
+
+    http.client's readinto hands a large buffer to the socket's recv_into (its own buffer holds at most the few
+    KiB read with the headers), handles chunked bodies and TLS, and stops at Content-Length; urllib3's read()
+    would allocate and copy every block once more. urllib3's error catcher still maps the failures (timeouts,
+    broken connections) to the exceptions the retries expect, and a body that ends before its Content-Length is
+    an IncompleteRead, as urllib3 makes it. None (use urllib3's read) when urllib3 has already read some of the
+    body or is not the urllib3 this knows."""
+    raw = response.raw
+    body = getattr(raw, '_fp', None)
+    catcher = getattr(raw, '_error_catcher', None)
+    if not isinstance(body, http.client.HTTPResponse) or catcher is None or not callable(getattr(raw, 'tell', None)):
+        return None
+    if raw.tell() or len(getattr(raw, '_decoded_buffer', None) or b''):
+        return None
+    expected = body.length  # None: chunked, or up to the connection's end
+
+    def receive(buffer):
+        with catcher():
+            count = body.readinto(buffer)
+            if not count and body.length:
+                raise IncompleteRead(expected - body.length, body.length)
+        return count
+    return receive
+
+
+def _copy_blocks(response, fd, size, have, hashers, result):
+    """The body as urllib3 reads it, block by block (each a new immutable bytes)."""
+    raw = response.raw
+    with ParallelHashers(hashers) as parallel:
+        while True:
+            block = raw.read(CHUNK_SIZE, decode_content=False)
+            if not block:
+                return have
+            have = _write_block(fd, block, size, have, result)
+            parallel.update(block)
+
+
+def _write_block(fd, block, size, have, result):
+    """Write a received block whole after checking it fits the advertised size; returns the new length."""
+    if size is not None and have + len(block) > size:
+        raise VerificationError('The server sent more bytes than the %d advertised; the download was '
+                                'discarded.' % size)
+    try:
+        _fs.write_all(fd, block)
+    except OSError as exc:
+        raise _write_error(exc) from None
+    result.bytes_transferred += len(block)
+    return have + len(block)
 
 
 def _kept(have, size, partial):

@@ -25,8 +25,9 @@ QUEUE_DEPTH = 4
 
 
 class ParallelHashers:
-    """update(block) hands an immutable block to every hasher; close() (or leaving the `with`) returns once all
-    blocks given so far are hashed, so the hashers are then in step with what was fed."""
+    """update(block) hands a block to every hasher; wait() and close() (or leaving the `with`) return once all
+    blocks given so far are hashed, so the hashers are then in step with what was fed. A block must not change
+    until then: a caller that reuses a buffer calls wait() before it hands over the next one (double buffering)."""
 
     def __init__(self, hashers):
         self._queues = []
@@ -41,6 +42,10 @@ class ParallelHashers:
     def update(self, block):
         for blocks in self._queues:
             blocks.put(block)
+
+    def wait(self):
+        for blocks in self._queues:
+            blocks.join()
 
     def close(self):
         for blocks in self._queues:
@@ -59,9 +64,12 @@ class ParallelHashers:
 def _consume(update, blocks):
     while True:
         block = blocks.get()
-        if block is None:
-            return
-        update(block)
+        try:
+            if block is None:
+                return
+            update(block)
+        finally:
+            blocks.task_done()
 
 
 def hash_file(path, algorithms, chunk_size=CHUNK_SIZE):

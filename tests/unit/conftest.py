@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.parser
 import http.server
+import importlib.util
 import json
 import os
 import re
@@ -16,6 +17,7 @@ import select
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -250,7 +252,7 @@ class LocalServer:
     returns one. A method's route wins over the path's; unrouted requests get `unrouted` (by default a 404).
     Every request is kept in `requests`, with its body."""
 
-    def __init__(self, unrouted=None):
+    def __init__(self, unrouted=None, tls=None):
         self._lock = threading.Lock()
         self._routes = {}
         self.unrouted = unrouted or Reply(404, b'no route')
@@ -258,6 +260,11 @@ class LocalServer:
         self.errors = []
         self._httpd = _Server(('127.0.0.1', 0), _Handler)
         self._httpd.owner = self
+        self.scheme = 'https' if tls else 'http'
+        if tls:  # tls: the paths of a server certificate and key (the tls_files fixture)
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(tls['cert'], tls['key'])
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
         self._thread.start()
@@ -268,7 +275,7 @@ class LocalServer:
     endless = EndlessReply
 
     def url(self, path='/'):
-        return 'http://127.0.0.1:%d%s' % (self.port, path)
+        return '%s://127.0.0.1:%d%s' % (self.scheme, self.port, path)
 
     def route(self, key, *replies):
         with self._lock:
@@ -316,8 +323,8 @@ def start_local_server():
     """LocalServer factory (for a test that needs more than one); each is closed and checked after the test."""
     servers = []
 
-    def start(unrouted=None):
-        server = LocalServer(unrouted)
+    def start(unrouted=None, tls=None):
+        server = LocalServer(unrouted, tls)
         servers.append(server)
         return server
 
@@ -331,6 +338,19 @@ def start_local_server():
 @pytest.fixture
 def local_server(start_local_server):
     return start_local_server()
+
+
+@pytest.fixture(scope='session')
+def tls_files(tmp_path_factory):
+    """{'ca', 'cert', 'key'}: a private CA and a certificate for 127.0.0.1 it signs, made with openssl by the
+    sandbox's own generator (tests/sandbox/pki.py, loaded by path: the unit tests do not import the sandbox)."""
+    if shutil.which('openssl') is None:
+        pytest.skip('The openssl binary is not installed.')
+    spec = importlib.util.spec_from_file_location('sandbox_pki', os.path.join(os.path.dirname(UNIT_DIR), 'sandbox',
+                                                                              'pki.py'))
+    pki = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pki)
+    return pki.ensure_tls(tmp_path_factory.mktemp('tls'), ['127.0.0.1'])
 
 
 @pytest.fixture
@@ -371,8 +391,9 @@ def make_http(sleeps):
     """HttpClient factory with a no-op recorded sleep; every client is closed after the test."""
     clients = []
 
-    def factory(retries=2, timeout=5, redact=None, backoff=1.0):
-        client = HttpClient(timeout=timeout, retries=retries, redact=redact, backoff=backoff, sleep=sleeps)
+    def factory(retries=2, timeout=5, redact=None, backoff=1.0, ca_path=None):
+        client = HttpClient(timeout=timeout, retries=retries, redact=redact, backoff=backoff, sleep=sleeps,
+                            ca_path=ca_path)
         clients.append(client)
         return client
 
