@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import socket
 import sys
+import time
 
 import pytest
 
@@ -162,3 +163,30 @@ def test_a_mirror_that_is_down_fails_clearly_and_keeps_current(mirror, sandbox):
         current = runner.root(host) / 'uk_clinical' / 'current'
         assert current.resolve().name == dir_name(older)
         assert not (runner.root(host) / 'uk_clinical' / dir_name(newest) / newest['archiveFileName']).exists()
+
+
+def test_overlapping_schedules_download_once_and_an_impatient_run_says_what_to_do(mirror, sandbox):
+    """A run starts while another is still downloading the release into the store (a stalled upstream): it waits on
+    the store's lock and reuses the result, so TRUD sees one download; a run whose lock timeout is shorter than the
+    download fails with a message naming the lock and what to do, and places nothing."""
+    runner, _served, _corrupt = mirror
+    release = sandbox.release(ITEM)
+    sandbox.add_faults({'kind': 'archive', 'type': 'stall', 'seconds': 30, 'after_bytes': 4096})
+    patient = {'release_sync_timeout': 60}  # the stall is not a dead connection here
+    first = runner.start(releases(), patient, limit='host1,host2')
+    store_dir = runner.store / 'uk_clinical' / dir_name(release)
+    deadline = time.monotonic() + 60
+    while not (store_dir.is_dir() and any(path.name.endswith('.part') for path in store_dir.iterdir())):
+        assert time.monotonic() < deadline, 'the first run never started its download'
+        time.sleep(0.1)
+    second = runner.start(releases(), patient, limit='host3,host4')
+    impatient = runner.start(releases(), limit='host5', variables={'release_sync_mirror_lock_timeout': 1})
+    refused = impatient.wait(expect_failure=True)
+    first.wait()
+    second.wait()
+    assert len(sandbox.downloads('archive')) == 1, [entry['path'] for entry in sandbox.downloads('archive')]
+    message = ' '.join(entry['result']['msg'] for entry in refused.failures())
+    assert 'release_sync_mirror_lock_timeout' in message and str(store_dir) in message, message
+    assert not (runner.root('host5') / 'uk_clinical' / 'current').exists()
+    assert set(sha256_file(path) for host, path in archives_on_hosts(runner, release).items() if host != 'host5') == {
+        release['archiveFileSha256'].lower()}
