@@ -309,7 +309,8 @@ def _entry(element, flavour):
     for package in element.findall('{%s}packageDependency' % SCT):
         for child in package:
             if child.tag in ('{%s}editionDependency' % SCT, '{%s}derivativeDependency' % SCT) and _text(child):
-                dependencies.append(_dependency(flavour, _text(child)))
+                kind = 'derivative' if child.tag.endswith('}derivativeDependency') else 'edition'
+                dependencies.append(dict(_dependency(flavour, _text(child)), kind=kind))
     chosen = download_link(links) or {}
     return {
         'id': _text(element.find('{%s}id' % ATOM)),

@@ -90,7 +90,7 @@ def test_mlds_capture(feeds):
         'sha256': None,
         'md5': '69319deb0bdb31bd8e72ee057df5b9a5',
         'dependencies': [{'identifier': INTERNATIONAL, 'version': '20250301',
-                          'version_uri': SCT_VERSION % (INTERNATIONAL, '20250301')}],
+                          'version_uri': SCT_VERSION % (INTERNATIONAL, '20250301'), 'kind': 'edition'}],
     }
     assert (international['identifier'], international['version'], international['length'], international['md5'],
             international['dependencies']) == (INTERNATIONAL, '20250301', 562122950, '4faae1126b7bc1c3b808df5c5b38c48a', [])
@@ -130,9 +130,10 @@ def test_termserver_example(feeds):
     assert spanish['summary'] is None  # empty <summary></summary>
     assert spanish['dependencies'] == [
         {'identifier': INTERNATIONAL, 'version': SCT_VERSION % (INTERNATIONAL, '20220731'),
-         'version_uri': SCT_VERSION % (INTERNATIONAL, '20220731')},
+         'version_uri': SCT_VERSION % (INTERNATIONAL, '20220731'), 'kind': 'edition'},
+        # sct:derivativeDependency: kept as a derivative, so that a feed written again says the same
         {'identifier': 'http://snomed.info/sct/816211006', 'version': 'http://snomed.info/sct/816211006/version/20220131',
-         'version_uri': 'http://snomed.info/sct/816211006/version/20220131'},
+         'version_uri': 'http://snomed.info/sct/816211006/version/20220131', 'kind': 'derivative'},
     ]
     assert (australia['sha256'], australia['md5'], australia['length']) == (
         '8130cc90b38e8608380dd80e3b94740584270da5ae79f58d1a5281ac80809095', None, 274406331)

@@ -56,7 +56,9 @@ def entries():
     return [
         make_entry(date='20251119'),
         make_entry(date='20260301', dependencies=[{'version_uri': 'http://snomed.info/sct/900000000000207008/version/'
-                                                   '20260201', 'kind': 'edition'}]),
+                                                   '20260201', 'kind': 'edition'},
+                                                  {'version_uri': 'http://snomed.info/sct/816211006/version/20220131',
+                                                   'kind': 'derivative'}]),
         make_entry(module='900000000000207008', date='20260201', title='SNOMED CT International Edition-February 2026',
                    links=[{'href': 'https://example.org/synd/intl.zip', 'rel': 'alternate', 'type': 'application/zip',
                            'length': 42, 'sha256': 'ab' * 32, 'md5': 'cd' * 16}]),
@@ -216,8 +218,8 @@ def test_round_trip_through_parse_feed():
         link = entry['links'][0]
         assert (back['file_url'], back['length'], back['sha256'], back['md5']) == (
             link['href'], link['length'], link['sha256'], link['md5'])
-        assert [dependency['version_uri'] for dependency in back['dependencies']] == [
-            dependency['version_uri'] for dependency in entry['dependencies']]
+        assert [(dependency['version_uri'], dependency['kind']) for dependency in back['dependencies']] == [
+            (dependency['version_uri'], dependency.get('kind') or 'edition') for dependency in entry['dependencies']]
     # What the reader gives back renders to the same document: a kept feed is stable.
     assert render_feed(META, parsed['entries']) == data
 
