@@ -32,8 +32,7 @@ def basic_auth_client(module, redact):
     client = http_client(module, redact)
     params = module.params
     if params.get('username'):
-        if _http.is_cleartext(params['url']):
-            module.warn('url uses plain http: the password crosses the network unencrypted. Use https.')
+        _http.warn_cleartext(module.warn, params['url'])
         client.session.auth = _http.BasicAuth(_http.basic_token(params['username'], params['password']),
                                               origin=_http.origin_of(params['url']))
     return client

@@ -128,6 +128,12 @@ def is_cleartext(url):
     return parts.scheme.lower() == 'http' and (parts.hostname or '') not in _LOOPBACK_HOSTS
 
 
+def warn_cleartext(warn, url, whose='the password'):
+    """Warn (with warn, e.g. module.warn) when credentials would go to url in clear."""
+    if is_cleartext(url):
+        warn('url uses plain http: %s crosses the network unencrypted with every request. Use https.' % whose)
+
+
 class HttpError(ReleasesError):
     """The server answered with a status the caller did not accept."""
 

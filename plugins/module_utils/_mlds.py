@@ -39,7 +39,7 @@ from ansible_collections.terminology.releases.plugins.module_utils._http import 
     HttpError,
     basic_redactor as make_redactor,
     basic_token,
-    is_cleartext,
+    warn_cleartext,
     is_retryable_status,
     retry_after_seconds,
 )
@@ -103,8 +103,8 @@ def require_account(params, purpose, warn=None):
     if not params.get('username') or params.get('password') is None:
         raise MldsError('An MLDS account is needed to %s: set username and password (or MLDS_USERNAME and '
                         'MLDS_PASSWORD).' % purpose)
-    if warn and is_cleartext(params.get('url')):
-        warn('url uses plain http: the MLDS password crosses the network unencrypted with every request. Use https.')
+    if warn:
+        warn_cleartext(warn, params.get('url'), 'the MLDS password')
 
 
 # ---- error texts ---------------------------------------------------------------------------------

@@ -546,13 +546,28 @@ def _mlds_recovers(h, *faults, **options):  # pylint: disable=invalid-name
 
 def _mlds_refused(h, faults, pattern, **options):  # pylint: disable=invalid-name
     _mlds_published(h)
+    return _refused(h, faults, pattern, lambda dest: _mlds_fetch(h, 'fetch', dest, **options))
+
+
+def _refused(h, faults, pattern, fetch_task, partial_of=None):  # pylint: disable=invalid-name
+    """The faults (on every request) make the fetch task fail clearly, with nothing under the file's name; with
+    partial_of (the file's URL), a partial download of the right bytes may stay, for a later run to resume."""
     h.sandbox.add_faults(*[dict(fault, times=-1) for fault in faults])
     dest = h.workspace / 'dest'
     dest.mkdir()
-    run = h.run([dict(_mlds_fetch(h, 'fetch', dest, **options), ignore_errors=True)], expect_failure=True)
+    run = h.run([dict(fetch_task(dest), ignore_errors=True)], expect_failure=True)
     msg = run.failure_message('fetch')
     assert re.search(pattern, msg), msg
-    assert names(dest) == [], 'a refused MLDS download left %s' % names(dest)
+    assert 'Traceback' not in msg and 'Unexpected' not in msg, msg
+    left = names(dest)
+    if partial_of:
+        assert all(name.endswith('.part') for name in left), 'a refused download left %s' % left
+        for name in left:
+            data = (dest / name).read_bytes()
+            with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(partial_of, timeout=30) as response:
+                assert data == response.read()[:len(data)], 'the kept partial is not a prefix of the file'
+    else:
+        assert left == [], 'a refused download left %s' % left
     return msg
 
 
@@ -632,24 +647,8 @@ def _feed_files(h):  # pylint: disable=invalid-name
 
 def _feed_refused(h, faults, pattern, resumable=False):  # pylint: disable=invalid-name
     """Refused clearly, nothing under the file's name; with resumable, a partial of the right bytes may stay."""
-    h.sandbox.add_faults(*[dict(fault, times=-1) for fault in faults])
-    dest = h.workspace / 'dest'
-    dest.mkdir()
-    run = h.run([dict(_feed_fetch(h, 'fetch', dest), ignore_errors=True)], expect_failure=True)
-    msg = run.failure_message('fetch')
-    assert re.search(pattern, msg), msg
-    assert 'Traceback' not in msg and 'Unexpected' not in msg, msg
-    left = names(dest)
-    if resumable:
-        assert all(name.endswith('.part') for name in left), 'a refused feed fetch left %s' % left
-        for name in left:
-            data = (dest / name).read_bytes()
-            url = h.sandbox.feed_url.rsplit('/', 1)[0] + '/files/' + FEED_FILE
-            with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(url, timeout=30) as response:
-                assert data == response.read()[:len(data)], 'the kept partial is not a prefix of the file'
-    else:
-        assert left == [], 'a refused feed fetch left %s' % left
-    return msg
+    url = h.sandbox.feed_url.rsplit('/', 1)[0] + '/files/' + FEED_FILE
+    return _refused(h, faults, pattern, lambda dest: _feed_fetch(h, 'fetch', dest), url if resumable else None)
 
 
 @scenario('feed-drop', 'Feed fetch', 'connection dropped mid-download of a feed file', 'recovers')

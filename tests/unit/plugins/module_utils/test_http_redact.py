@@ -21,6 +21,7 @@ from ansible_collections.terminology.releases.plugins.module_utils._http import 
     TransportError,
     basic_token,
     origin_of,
+    warn_cleartext,
 )
 from ansible_collections.terminology.releases.plugins.module_utils._trud import TrudClient, TrudError, listing_url
 
@@ -185,3 +186,18 @@ def test_basic_auth_goes_only_to_its_origin():
         assert prepared.headers.get('Authorization') == (expected if sent else None), url
     unbound = BasicAuth(basic_token('reader', 'secret'))
     assert unbound(requests.Request('GET', 'https://anywhere.example/').prepare()).headers['Authorization'] == expected
+
+
+@pytest.mark.parametrize('url, warned', [
+    ('http://mlds.example.org/api', True),
+    ('HTTP://mlds.example.org', True),
+    ('https://mlds.example.org', False),
+    ('http://127.0.0.1:8080/feed', False),
+    ('http://localhost/feed', False),
+    ('', False),
+])
+def test_credentials_over_plain_http_to_another_host_are_warned_about_once(url, warned):
+    warnings = []
+    warn_cleartext(warnings.append, url, 'the MLDS password')
+    assert warnings == (['url uses plain http: the MLDS password crosses the network unencrypted with every request. '
+                         'Use https.'] if warned else [])
