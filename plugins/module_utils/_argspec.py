@@ -70,6 +70,15 @@ def connection_spec():
     ))
 
 
+def fetch_spec():
+    """doc fragment terminology.releases.fetch: the options of the verified fetch lifecycle (_download)."""
+    return ArgumentSpec(dict(
+        force=dict(type='bool', default=False),
+        rehash=dict(type='bool', default=False),
+        lock_timeout=dict(type='float', default=3600),
+    ))
+
+
 def trud_spec(*specs, **options):
     """doc fragments terminology.releases.trud and terminology.releases.connection: every option a user may set
     once for group/terminology.releases.trud is accepted by every trud_* module, used or not."""

@@ -26,6 +26,7 @@ description:
 author:
   - terminology.releases contributors (@terminology-releases)
 extends_documentation_fragment:
+  - terminology.releases.fetch
   - ansible.builtin.files
   - terminology.releases.mlds
   - terminology.releases.connection
@@ -89,24 +90,6 @@ options:
       - The name, from the label or from here, must be a plain file name. One with path separators, a
         leading dot, surrounding spaces or control characters is refused, never rewritten.
     type: str
-  force:
-    description:
-      - Download and verify the file again even if a verified copy is present. Always reports a change.
-    type: bool
-    default: false
-  rehash:
-    description:
-      - Re-read the existing file and check it even when the verification record vouches for it. A file
-        found to differ is downloaded again.
-      - Without this, a run with nothing to do trusts the record, which matches the file's size,
-        modification time and inode. It reads no byte of the file.
-    type: bool
-    default: false
-  lock_timeout:
-    description:
-      - Seconds to wait for another run that holds the lock on O(dest) before failing.
-    type: float
-    default: 3600
 requirements:
   - requests
 notes:
@@ -291,6 +274,7 @@ class MldsFetch(_mlds.Manager):
 def main():
     module = _argspec.mlds_spec(
         _argspec.ArgumentSpec(mutually_exclusive=[('label', 'file_id')]),
+        _argspec.fetch_spec(),
         package=dict(type='str', required=True),
         member=dict(type='str'),
         version=dict(type='str', required=True),
@@ -298,9 +282,6 @@ def main():
         file_id=dict(type='int'),
         dest=dict(type='path', required=True),
         file_name=dict(type='str'),
-        force=dict(type='bool', default=False),
-        rehash=dict(type='bool', default=False),
-        lock_timeout=dict(type='float', default=3600),
     ).create_module(supports_check_mode=True, add_file_common_args=True)
     _mlds.run_module(module, MldsFetch)
 

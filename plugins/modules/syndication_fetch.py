@@ -26,6 +26,7 @@ description:
 author:
   - terminology.releases contributors (@terminology-releases)
 extends_documentation_fragment:
+  - terminology.releases.fetch
   - ansible.builtin.files
   - terminology.releases.feed
   - terminology.releases.connection
@@ -71,21 +72,6 @@ options:
         entry gives one, with a warning.
     type: bool
     default: false
-  force:
-    description:
-      - Download and verify the files again even if verified copies are present. Always reports a change.
-    type: bool
-    default: false
-  rehash:
-    description:
-      - Re-read existing files and check their hashes even when their verification records vouch for them.
-    type: bool
-    default: false
-  lock_timeout:
-    description:
-      - Seconds to wait for another run that holds the lock on O(dest) before failing.
-    type: float
-    default: 3600
   signature_files:
     description:
       - NHS TRUD's signed checksum files for the selected entry's file, served beside it (as a mirror that fetched
@@ -407,13 +393,11 @@ class FeedFetch:
 
 def main():
     module = _argspec.feed_spec(
+        _argspec.fetch_spec(),
         dest=dict(type='path', required=True),
         file_name=dict(type='str'),
         dependencies=dict(type='bool', default=False),
         allow_unverified=dict(type='bool', default=False),
-        force=dict(type='bool', default=False),
-        rehash=dict(type='bool', default=False),
-        lock_timeout=dict(type='float', default=3600),
         signature_files=dict(type='dict', options=dict(checksum=dict(type='str', required=True),
                                                        signature=dict(type='str', required=True),
                                                        public_key=dict(type='str', required=True))),

@@ -26,6 +26,7 @@ description:
 author:
   - terminology.releases contributors (@terminology-releases)
 extends_documentation_fragment:
+  - terminology.releases.fetch
   - ansible.builtin.files
   - terminology.releases.trud
   - terminology.releases.connection
@@ -73,24 +74,6 @@ options:
         in O(dest), so that others can verify the archive later.
     type: bool
     default: false
-  force:
-    description:
-      - Download and verify the archive again even if a verified copy is present. Always reports a change.
-    type: bool
-    default: false
-  rehash:
-    description:
-      - Re-read the existing file and check its hashes even when the verification record vouches for
-        it. A file found to differ is downloaded again.
-      - Without this, a run with nothing to do trusts the record, which matches the file's size,
-        modification time and inode. It reads no archive byte.
-    type: bool
-    default: false
-  lock_timeout:
-    description:
-      - Seconds to wait for another run that holds the lock on O(dest) before failing.
-    type: float
-    default: 3600
 requirements:
   - requests
   - python-gnupg and the C(gpg) binary, unless O(verify) is V(sha256) or V(size)
@@ -359,12 +342,10 @@ class TrudFetch:
 def main():
     spec = _argspec.trud_spec(
         _argspec.trud_selection_spec(),
+        _argspec.fetch_spec(),
         dest=dict(type='path', required=True),
         verify=dict(type='str', default='auto', choices=['auto', 'all', 'sha256', 'signature', 'size']),
         keep_support_files=dict(type='bool', default=False),
-        force=dict(type='bool', default=False),
-        rehash=dict(type='bool', default=False),
-        lock_timeout=dict(type='float', default=3600),
     )
     module = spec.create_module(supports_check_mode=True, add_file_common_args=True)
     if module.params['verify'] in ('auto', 'all', 'signature'):
