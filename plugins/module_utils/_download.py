@@ -24,7 +24,6 @@ import collections
 import contextlib
 import hashlib
 import http.client
-import itertools
 import json
 import os
 import re

@@ -47,10 +47,9 @@ class Attributes(object):
         if not test(info.st_mode):
             return ['%s is not a %s' % (path, kind)]
         found = []
-        if self.uid is not None and info.st_uid != self.uid:
-            found.append('%s is owned by uid %d, not %d' % (path, info.st_uid, self.uid))
-        if self.gid is not None and info.st_gid != self.gid:
-            found.append('%s has gid %d, not %d' % (path, info.st_gid, self.gid))
+        for what, have, want in (('uid', info.st_uid, self.uid), ('gid', info.st_gid, self.gid)):
+            if want is not None and have != want:
+                found.append('%s has %s %s, not %s' % (path, what, have, want))
         if mode is not None and stat.S_IMODE(info.st_mode) != mode:
             found.append('%s has mode %04o, not %04o' % (path, stat.S_IMODE(info.st_mode), mode))
         return found

@@ -155,9 +155,9 @@ entries:
     dependencies:
       description:
         - The content item versions the entry needs (C(sct:packageDependency)), each with C(identifier), C(version)
-          and C(version_uri) in the same form as the entries' own, and C(kind): V(edition) for an
-          C(sct:editionDependency), V(derivative) for an C(sct:derivativeDependency). Empty for an edition, which
-          needs nothing else.
+          and C(version_uri) in the same form as the entries' own, and C(kind), which is V(edition) for an
+          C(sct:editionDependency) and V(derivative) for an C(sct:derivativeDependency). Empty for an edition,
+          which needs nothing else.
       type: list
       elements: dict
 entry:

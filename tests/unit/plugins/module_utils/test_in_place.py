@@ -116,7 +116,7 @@ def test_a_missing_marker_or_a_wrong_mode_owner_or_group_is_named(layout):
     other = os.getuid() + 1
     attributes = _in_place.Attributes(owner=str(other), group=str(os.getgid() + 1))
     found = problems(layout, expected(files=[]), attributes)
-    assert '%s is owned by uid %d, not %d' % (layout['root'], os.getuid(), other) in found
+    assert '%s has uid %d, not %d' % (layout['root'], os.getuid(), other) in found
     assert any(problem.startswith('%s has gid' % (layout['base'] / 'current')) for problem in found)
 
 
