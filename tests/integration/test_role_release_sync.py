@@ -130,7 +130,8 @@ class RoleRunner:
         env.update({'ANSIBLE_PIPELINING': 'true', 'ANSIBLE_FORKS': '5'})
         return env
 
-    def run(self, releases, variables=None, check=False, expect_failure=False, secrets=(), play=None, verbosity='-vvvv'):
+    def start(self, releases, variables=None, check=False, play=None, verbosity='-vvvv'):
+        """Start ansible-playbook in its own session; returns (process, run_dir) for `collect`."""
         self.count += 1
         run_dir = self.runs / ('%02d' % self.count)
         run_dir.mkdir()
@@ -139,18 +140,29 @@ class RoleRunner:
             '-i', str(run_dir / 'inventory.json'), '-e', '@' + str(run_dir / 'vars.json'), str(run_dir / 'playbook.yml')]
         if check:
             cmd.append('--check')
+        process = subprocess.Popen(cmd, cwd=str(run_dir), env=self.env(run_dir), stdin=subprocess.DEVNULL,  # pylint: disable=consider-using-with
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors='replace',
+                                   start_new_session=True)
+        return process, run_dir
+
+    def collect(self, process, run_dir, secrets=()):
+        """The RoleRun of a started run, however it ends (killed too), scanned for secrets."""
         try:
-            process = subprocess.run(cmd, cwd=str(run_dir), env=self.env(run_dir), stdin=subprocess.DEVNULL,
-                                     capture_output=True, text=True, errors='replace', timeout=PLAYBOOK_TIMEOUT,
-                                     check=False)
-        except subprocess.TimeoutExpired as exc:
-            pytest.fail('ansible-playbook did not finish within %d s:\n%s' % (PLAYBOOK_TIMEOUT, (exc.stdout or '')[-6000:]))
+            stdout, stderr = process.communicate(timeout=PLAYBOOK_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            stdout, _stderr = process.communicate()
+            pytest.fail('ansible-playbook did not finish within %d s:\n%s' % (PLAYBOOK_TIMEOUT, stdout[-6000:]))
         log_path, results_path = run_dir / 'ansible.log', run_dir / 'results.jsonl'
         log = log_path.read_text(encoding='utf-8', errors='replace') if log_path.exists() else ''
         results_text = results_path.read_text(encoding='utf-8', errors='replace') if results_path.exists() else ''
-        run = RoleRun(process.returncode, process.stdout, process.stderr, log,
+        run = RoleRun(process.returncode, stdout, stderr, log,
                       [json.loads(line) for line in results_text.splitlines() if line.strip()])
         self.scan_for_secrets(run, results_text, secrets)
+        return run
+
+    def run(self, releases, variables=None, check=False, expect_failure=False, secrets=(), play=None, verbosity='-vvvv'):
+        run = self.collect(*self.start(releases, variables, check, play, verbosity), secrets=secrets)
         assert sorted(run.recap) == HOSTS, run.describe()
         if expect_failure:
             assert run.rc != 0, 'the play was expected to fail:\n' + run.describe()
