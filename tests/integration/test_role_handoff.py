@@ -148,11 +148,13 @@ def test_the_watch_folder_never_shows_a_partial_archive_during_a_stalled_or_kill
         copies = dict(SNOWSTORM, release_sync_snowstorm_link=False)
         process, run_dir = role.start(releases, copies)
         cache = role.cache / 'clinical' / dir_name(new)
-        deadline = time.monotonic() + 60
-        while not (cache.is_dir() and any(path.stat().st_size > 0 for path in cache.iterdir())):
-            assert time.monotonic() < deadline and process.poll() is None, 'the download never started'
+        deadline = time.monotonic() + 180
+        # The fetch writes whole 1 MiB reads: 2 MiB in its partial file means it is waiting in the stall.
+        while not (cache.is_dir() and any(path.name.endswith('.part') and path.stat().st_size >= 2 * 1024 * 1024
+                                          for path in cache.iterdir())):
+            assert time.monotonic() < deadline and process.poll() is None, 'the download never reached the stall: %s' % (
+                sorted((str(path.relative_to(role.cache)), path.stat().st_size) for path in role.cache.rglob('*')),)
             time.sleep(0.05)
-        time.sleep(0.5)  # into the stall
         assert len(kill_tree(process.pid)) >= 2
         role.collect(process, run_dir)  # scanned for secrets too
         sandbox.wait_for_archive_gets(1, timeout=15)

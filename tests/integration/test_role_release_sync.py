@@ -140,19 +140,23 @@ class RoleRunner:
             '-i', str(run_dir / 'inventory.json'), '-e', '@' + str(run_dir / 'vars.json'), str(run_dir / 'playbook.yml')]
         if check:
             cmd.append('--check')
-        process = subprocess.Popen(cmd, cwd=str(run_dir), env=self.env(run_dir), stdin=subprocess.DEVNULL,  # pylint: disable=consider-using-with
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors='replace',
-                                   start_new_session=True)
+        # To files, not pipes: a run nobody reads from until it ends (one that is killed) must not block on output.
+        with open(run_dir / 'stdout.txt', 'wb') as stdout, open(run_dir / 'stderr.txt', 'wb') as stderr:
+            process = subprocess.Popen(cmd, cwd=str(run_dir), env=self.env(run_dir), stdin=subprocess.DEVNULL,  # pylint: disable=consider-using-with
+                                       stdout=stdout, stderr=stderr, start_new_session=True)
         return process, run_dir
 
     def collect(self, process, run_dir, secrets=()):
         """The RoleRun of a started run, however it ends (killed too), scanned for secrets."""
         try:
-            stdout, stderr = process.communicate(timeout=PLAYBOOK_TIMEOUT)
+            process.wait(timeout=PLAYBOOK_TIMEOUT)
         except subprocess.TimeoutExpired:
             process.kill()
-            stdout, _stderr = process.communicate()
-            pytest.fail('ansible-playbook did not finish within %d s:\n%s' % (PLAYBOOK_TIMEOUT, stdout[-6000:]))
+            process.wait()
+            pytest.fail('ansible-playbook did not finish within %d s:\n%s' % (
+                PLAYBOOK_TIMEOUT, (run_dir / 'stdout.txt').read_text(errors='replace')[-6000:]))
+        stdout = (run_dir / 'stdout.txt').read_text(encoding='utf-8', errors='replace')
+        stderr = (run_dir / 'stderr.txt').read_text(encoding='utf-8', errors='replace')
         log_path, results_path = run_dir / 'ansible.log', run_dir / 'results.jsonl'
         log = log_path.read_text(encoding='utf-8', errors='replace') if log_path.exists() else ''
         results_text = results_path.read_text(encoding='utf-8', errors='replace') if results_path.exists() else ''
