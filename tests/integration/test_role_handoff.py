@@ -124,6 +124,23 @@ def test_the_snowstorm_layout_hands_off_whole_archives_named_with_their_date(rol
     assert foreign.read_bytes() == b'not the role\'s'
 
 
+def test_the_snowstorm_layout_needs_a_code_system_and_a_folder(role, sandbox):  # pylint: disable=redefined-outer-name
+    """A release in the snowstorm layout (here through its set) without code_system, and no folder: each problem in
+    its own sentence before anything is fetched."""
+    releases = [{'name': 'clinical', 'item': 101}, {'name': 'drug', 'item': 105, 'layout': 'watch'}]
+    run = role.run(releases, {'release_sync_sets': [{'name': 'uk', 'members': ['clinical'], 'rule': 'same_version',
+                                                     'layout': 'snowstorm'}]}, expect_failure=True, verbosity=None)
+    for entry in run.failures():
+        assert entry['result']['msg'] == (
+            'release_sync_releases[0] (clinical): the snowstorm layout needs code_system, the short name of the '
+            'Snowstorm code system the release is imported into (such as SNOMEDCT or SNOMEDCT-UK), as a plain folder '
+            'name, not null. release_sync_releases[1] (drug): layout must be release_dirs or snowstorm, not "watch". '
+            "release_sync_snowstorm_path must be the absolute path of Snowstorm's release import folder (its "
+            'release.storage.local.path) for the releases in the snowstorm layout, not "".')
+    assert sorted(entry['host'] for entry in run.failures()) == HOSTS
+    assert not sandbox.archive_gets()
+
+
 def test_the_watch_folder_never_shows_a_partial_archive_during_a_stalled_or_killed_download(role, sandbox):  # pylint: disable=redefined-outer-name
     """A watcher polling every folder every few milliseconds, reading every *.zip whole, sees only complete archives:
     while a download stalls and resumes (hard links), and while a run is killed mid-download and run again (copies)."""

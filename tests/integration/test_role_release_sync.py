@@ -482,7 +482,8 @@ def test_each_failed_check_has_its_own_short_message(role, sandbox):
         assert entry['result']['msg'] == (
             'release_sync_retain must be at least 1, not 0. '
             'release_sync_releases[0] (clinical) has the unknown key unpak; a trud release takes name, source, '
-            'unpack, unpack_max_size, unpack_max_ratio, retain, item, release_id, release_name, release_date, verify. '
+            'unpack, unpack_max_size, unpack_max_ratio, retain, layout, code_system, item, release_id, release_name, '
+            'release_date, verify. '
             'release_sync_releases[1] (se): an mlds release needs version.')
         assert 'argument_spec_data' not in entry['result']
     fatal = [line for line in run.stdout.splitlines() if line.startswith('fatal:')]
