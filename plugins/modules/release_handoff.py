@@ -141,12 +141,15 @@ EXAMPLES = r'''
     owner: snowstorm
     mode: "0640"
 
-- name: Remove that hand-off again (only if it is still the file placed from the archive)
+- name: Copy it (never a hard link) to a second server's folder, refusing a name Snowstorm cannot date
   terminology.releases.release_handoff:
     src: "{{ clinical.path }}"
-    dest: /srv/snowstorm/release-import/SNOMEDCT-UK
+    dest: /srv/snowstorm-test/release-import/SNOMEDCT-UK
     name: "{{ clinical.path | basename }}"
-    state: absent
+    sha256: "{{ clinical.sha256 }}"
+    date_in_name: true
+    link: false
+    record: /srv/terminology/archives/.handoff-test.json
 '''
 
 RETURN = r'''
