@@ -20,7 +20,7 @@ import os
 import pwd
 import stat
 
-from ansible_collections.terminology.releases.plugins.module_utils import _provenance, _unpack
+from ansible_collections.terminology.releases.plugins.module_utils import _handoff, _provenance, _unpack
 from ansible_collections.terminology.releases.plugins.module_utils._errors import InputError
 
 CURRENT = 'current'
@@ -130,6 +130,24 @@ def _unpacked_problems(directory, sha256, attributes):
     return found
 
 
+def _handoff_problems(archive, handoff, attributes):
+    """How a hand-off of the archive (release_handoff's dest and record) differs from what release_handoff leaves."""
+    path, record_path = handoff['path'], handoff.get('record')
+    archive_stat, placed = _handoff.lstat_or_none(archive), _handoff.lstat_or_none(path)
+    if not _handoff.same_file(archive_stat, placed):
+        return ['%s is not the archive handed off' % path]
+    found = attributes.problems(path, 'file')
+    if record_path:
+        method = 'link' if (archive_stat.st_dev, archive_stat.st_ino) == (placed.st_dev, placed.st_ino) else 'copy'
+        try:
+            with open(record_path, 'rb') as handle:
+                same = handle.read(65537) == _handoff.record_bytes(archive, path, method)
+        except OSError:
+            same = False
+        found += attributes.problems(record_path, 'file') if same else ['%s does not record this hand-off' % record_path]
+    return found
+
+
 def problems(root, expected, attributes, current, record):
     """Why the release expected (an entry of release_drift_info's expect) is not in place under root; empty when
     it is. current and record are what release_drift_info found for the name (the current directory's name and its
@@ -159,6 +177,8 @@ def problems(root, expected, attributes, current, record):
         found += attributes.problems(os.path.join(directory, name), 'file')
     if expected.get('unpacked'):
         found += _unpacked_problems(directory, record['archive']['sha256'], attributes)
+    if expected.get('handoff'):
+        found += _handoff_problems(archive, expected['handoff'], attributes)
     keep = expected.get('keep')
     if keep is not None:
         kept = _release_dirs(base)

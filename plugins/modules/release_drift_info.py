@@ -92,6 +92,20 @@ options:
       keep:
         description: The most release directories C(<root>/<name>) may hold (more means some are due for removal).
         type: int
+      handoff:
+        description:
+          - A hand-off of the archive made by M(terminology.releases.release_handoff) that must be in place.
+        type: dict
+        suboptions:
+          path:
+            description:
+              - Where the archive was handed off. It must be the archive itself (a hard link), or a regular file
+                of its size and modification time (a copy), with O(mode).
+            type: path
+            required: true
+          record:
+            description: The record release_handoff keeps of it, which must record this hand-off.
+            type: path
   owner:
     description: With O(expect), the owner (name or uid) every expected file and directory must have. Any, when not set.
     type: str
@@ -371,6 +385,10 @@ def main():
                 files=dict(type='list', elements='str'),
                 unpacked=dict(type='bool', default=False),
                 keep=dict(type='int'),
+                handoff=dict(type='dict', options=dict(
+                    path=dict(type='path', required=True),
+                    record=dict(type='path'),
+                )),
             )),
             owner=dict(type='str'),
             group=dict(type='str'),

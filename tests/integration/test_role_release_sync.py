@@ -136,7 +136,8 @@ class RoleRunner:
         return self.start(releases, variables, check, play, verbosity).wait(expect_failure, secrets)
 
     def start(self, releases, variables=None, check=False, play=None, verbosity='-vvvv', limit=None):
-        """Start one ansible-playbook run of the role (several may run at once); wait() on the result collects it."""
+        """Start one ansible-playbook run of the role in its own session (several may run at once); wait() on the
+        result collects and checks it, collect() only collects it (a run that was killed)."""
         self.count += 1
         run_dir = self.runs / ('%02d' % self.count)
         run_dir.mkdir()
@@ -147,8 +148,10 @@ class RoleRunner:
             cmd.append('--check')
         if limit:
             cmd.extend(['--limit', limit])
-        process = subprocess.Popen(cmd, cwd=str(run_dir), env=self.env(run_dir), stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors='replace')
+        # To files, not pipes: a run nobody reads from until it ends (one that is killed) must not block on output.
+        with open(run_dir / 'stdout.txt', 'wb') as stdout, open(run_dir / 'stderr.txt', 'wb') as stderr:
+            process = subprocess.Popen(cmd, cwd=str(run_dir), env=self.env(run_dir), stdin=subprocess.DEVNULL,  # pylint: disable=consider-using-with
+                                       stdout=stdout, stderr=stderr, start_new_session=True)
         return StartedRun(self, process, run_dir, limit)
 
     def scan_for_secrets(self, run, results_text, extra_secrets=()):
@@ -165,19 +168,27 @@ class StartedRun:
         self.run_dir = run_dir
         self.limit = limit
 
-    def wait(self, expect_failure=False, secrets=()):
+    def collect(self, secrets=()):
+        """The RoleRun, however it ends (killed too), scanned for secrets."""
         try:
-            stdout, stderr = self.process.communicate(timeout=PLAYBOOK_TIMEOUT)
+            self.process.wait(timeout=PLAYBOOK_TIMEOUT)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            stdout, _stderr = self.process.communicate()
-            pytest.fail('ansible-playbook did not finish within %d s:\n%s' % (PLAYBOOK_TIMEOUT, (stdout or '')[-6000:]))
+            self.process.wait()
+            pytest.fail('ansible-playbook did not finish within %d s:\n%s' % (
+                PLAYBOOK_TIMEOUT, (self.run_dir / 'stdout.txt').read_text(errors='replace')[-6000:]))
+        stdout = (self.run_dir / 'stdout.txt').read_text(encoding='utf-8', errors='replace')
+        stderr = (self.run_dir / 'stderr.txt').read_text(encoding='utf-8', errors='replace')
         log_path, results_path = self.run_dir / 'ansible.log', self.run_dir / 'results.jsonl'
         log = log_path.read_text(encoding='utf-8', errors='replace') if log_path.exists() else ''
         results_text = results_path.read_text(encoding='utf-8', errors='replace') if results_path.exists() else ''
         run = RoleRun(self.process.returncode, stdout, stderr, log,
                       [json.loads(line) for line in results_text.splitlines() if line.strip()])
         self.runner.scan_for_secrets(run, results_text, secrets)
+        return run
+
+    def wait(self, expect_failure=False, secrets=()):
+        run = self.collect(secrets)
         expected = HOSTS if not self.limit else [host for host in HOSTS if host in self.limit.split(',')]
         assert sorted(run.recap) == sorted(expected), run.describe()
         if expect_failure:
@@ -539,7 +550,8 @@ def test_each_failed_check_has_its_own_short_message(role, sandbox):
         assert entry['result']['msg'] == (
             'release_sync_retain must be at least 1, not 0. '
             'release_sync_releases[0] (clinical) has the unknown key unpak; a trud release takes name, source, '
-            'unpack, unpack_max_size, unpack_max_ratio, retain, item, release_id, release_name, release_date, verify. '
+            'unpack, unpack_max_size, unpack_max_ratio, retain, layout, code_system, item, release_id, release_name, '
+            'release_date, verify. '
             'release_sync_releases[1] (se): an mlds release needs version.')
         assert 'argument_spec_data' not in entry['result']
     fatal = [line for line in run.stdout.splitlines() if line.startswith('fatal:')]
