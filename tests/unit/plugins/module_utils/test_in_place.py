@@ -16,7 +16,7 @@ import zipfile
 
 import pytest
 
-from ansible_collections.terminology.releases.plugins.module_utils import _in_place, _provenance, _unpack
+from ansible_collections.terminology.releases.plugins.module_utils import _handoff, _in_place, _provenance, _unpack
 from ansible_collections.terminology.releases.plugins.module_utils._errors import InputError
 
 from test_provenance import ARCHIVE, make_release
@@ -159,3 +159,24 @@ def test_an_unknown_owner_or_a_mode_that_is_not_octal_is_an_input_error():
         _in_place.Attributes(group='no-such-group-here')
     with pytest.raises(InputError, match='not an octal mode'):
         _in_place.Attributes(mode='rw-r--r--')
+
+
+def test_a_hand_off_must_be_the_archive_with_its_record(layout, tmp_path):
+    archive = str(layout['dir'] / ARCHIVE)
+    folder = tmp_path / 'import' / 'SNOMEDCT-UK'
+    folder.mkdir(parents=True)
+    placed = str(folder / ARCHIVE)
+    record = str(layout['dir'] / '.handoff.json')
+    entry = expected(handoff={'path': placed, 'record': record})
+    attributes = _in_place.Attributes()
+    assert problems(layout, entry, attributes) == ['%s is not the archive handed off' % placed]
+    os.link(archive, placed)
+    assert problems(layout, entry, attributes) == ['%s does not record this hand-off' % record]
+    with open(record, 'wb') as handle:
+        handle.write(_handoff.record_bytes(archive, placed, 'link'))
+    assert problems(layout, entry, attributes) == []
+    # A copy of another size (or a file someone else put there) is not the hand-off.
+    os.unlink(placed)
+    with open(placed, 'wb') as handle:
+        handle.write(b'not the archive')
+    assert problems(layout, entry, attributes) == ['%s is not the archive handed off' % placed]
