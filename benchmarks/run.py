@@ -377,16 +377,24 @@ class Bench:
             times = dict(((name, size), []) for name in methods for size in sizes)
             for size in sizes:
                 self.curl_limit(server.url('lan-%d.zip' % size))  # the files into the page cache once
-            for _round in range(self.repeats):
+
+            def module(url, size):
+                self.clean_dest()
+                seconds, _rss, result, _counters = self.module(module='syndication_fetch', args=self.args_file(
+                    {'url': feed, 'identifier': 'urn:bench:lan-%d' % size, 'dest': self.dest, 'retries': 1}))
+                assert result['downloaded'] and result['size'] == size
+                return seconds
+
+            run_method = {'curl_durable': lambda url, _size: self.curl_durable(url),
+                          'curl_sha256sum': lambda url, _size: self.curl_sha256sum(url), 'module': module}
+            for turn in range(self.repeats):
+                # Each round starts with another method: what one leaves behind (a file read whole, dirty pages
+                # written back) weighs on the next, so no method always follows the same one.
+                order = methods[turn % len(methods):] + methods[:turn % len(methods)]
                 for size in sizes:
                     url = server.url('lan-%d.zip' % size)
-                    times['curl_durable', size].append(self.curl_durable(url))
-                    times['curl_sha256sum', size].append(self.curl_sha256sum(url))
-                    self.clean_dest()
-                    seconds, _rss, result, _counters = self.module(module='syndication_fetch', args=self.args_file(
-                        {'url': feed, 'identifier': 'urn:bench:lan-%d' % size, 'dest': self.dest, 'retries': 1}))
-                    assert result['downloaded'] and result['size'] == size
-                    times['module', size].append(seconds)
+                    for name in order:
+                        times[name, size].append(run_method[name](url, size))
         small, big = sizes
         per_byte = {}
         for name in methods:

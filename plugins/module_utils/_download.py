@@ -47,8 +47,11 @@ except ImportError:  # the modules fail earlier, with requests' own message (_co
     IncompleteRead = None
 
 RECORD_VERSION = 1
-# The size of each of the two reused receive buffers (filled CHUNK_SIZE bytes at a time).
+# The size of each of the two reused receive buffers, and of each read into them. Reads of a few hundred KiB keep
+# the bytes in the CPU's cache between the socket's copy in and the write's copy out (a bare receive loop measured
+# 2.2 ns a byte with 256 KiB reads, 3.0 with 1 MiB reads, curl 2.1), and a stall loses at most one read.
 RECEIVE_SIZE = 4 * 1024 * 1024
+RECEIVE_READ = 256 * 1024
 HEX_DIGITS = {'sha256': 64, 'sha1': 40, 'md5': 32}
 RECORD_MODE = 0o644
 
@@ -343,7 +346,7 @@ class Downloader:
             turn, filled = 0, 0
             try:
                 while True:
-                    piece = buffers[turn][filled:filled + CHUNK_SIZE]
+                    piece = buffers[turn][filled:filled + RECEIVE_READ]
                     count = receive(piece)
                     if count:
                         have = _write_block(fd, piece[:count], size, have, result)
