@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from test_role_release_sync import HOSTS, RoleRunner, dir_name, snapshot
+from test_role_release_sync import HOSTS, MLDS_ARCHIVE, RoleRunner, dir_name, seed_mlds_extension, snapshot
 from trud_itest import serve_directory, sha256_file
 
 ITEM = 101
@@ -190,3 +190,29 @@ def test_overlapping_schedules_download_once_and_an_impatient_run_says_what_to_d
     assert not (runner.root('host5') / 'uk_clinical' / 'current').exists()
     assert set(sha256_file(path) for host, path in archives_on_hosts(runner, release).items() if host != 'host5') == {
         release['archiveFileSha256'].lower()}
+
+
+def test_an_mlds_release_goes_through_the_mirror_once_and_the_hosts_get_no_password(mirror, sandbox):
+    """An MLDS release in mirror mode: the mirror downloads it once as the affiliate; the hosts pull it from the
+    mirror's feed, verified by the feed's SHA-256 (MLDS gives MD5 only), with no MLDS credential; rerun no-op."""
+    runner, served, _corrupt = mirror
+    releases_, variables, password, archive, release_id = seed_mlds_extension(sandbox)
+    first = runner.run(releases_, variables, secrets=(password,))
+    assert len(sandbox.downloads('mlds_download')) == 1
+    stored = runner.store / 'se-extension' / release_id / MLDS_ARCHIVE
+    assert stored.is_file() and stored.stat().st_size == 1_200_000
+    for host in HOSTS:
+        path = runner.root(host) / 'se-extension' / 'current' / MLDS_ARCHIVE
+        assert sha256_file(path) == sha256_file(stored)
+        record = json.loads((path.parent / 'provenance.json').read_text())
+        assert record['source']['kind'] == 'mlds' and record['source']['file_id'] == archive['releaseFileId']
+    pulls = first.entries(PULL)
+    assert len(pulls) == len(HOSTS)
+    for entry in pulls:
+        arguments = entry['result']['invocation']['module_args']
+        assert arguments.get('username') is None and arguments.get('password') is None, arguments
+    sandbox.clear_log()
+    served_before = len(served)
+    rerun = runner.run(releases_, variables, secrets=(password,))
+    assert rerun.changed() == dict((host, 0) for host in HOSTS), rerun.describe()
+    assert sandbox.downloads('mlds_download') == [] and served[served_before:] == []

@@ -579,9 +579,9 @@ def test_a_run_without_diff_shows_no_diff(role, sandbox):
 MLDS_ARCHIVE = 'SnomedCT_ManagedServiceSE_PRODUCTION_SE1000052_20260301T120000Z.zip'
 
 
-def test_mlds_release_for_an_affiliate_fetched_once_and_unpacked(role, sandbox):
-    """An MLDS release (an SE extension the affiliate is approved for) through the role in controller mode: one
-    download through MLDS for five hosts, verified by MD5, unpacked, current switched; the second run is a no-op."""
+def seed_mlds_extension(sandbox):
+    """An SE extension on the sandbox's MLDS that the affiliate is approved for: (releases, role variables with the
+    affiliate's credentials, password, the archive's MLDS file entry, release id)."""
     sandbox.mlds_reset()
     username, password = sandbox.mlds_user('affiliate')
     seeded = sandbox.mlds_seed({'packages': [{'member': 'SE', 'name': 'SNOMED CT Swedish Extension', 'versions': [{
@@ -599,7 +599,13 @@ def test_mlds_release_for_an_affiliate_fetched_once_and_unpacked(role, sandbox):
                  'version': '2026-03-01 (production)', 'unpack': True}]
     variables = {'release_sync_mlds_url': sandbox.mlds_url, 'release_sync_mlds_username': username,
                  'release_sync_mlds_password': password}
-    release_id = '2026-03-01_production_'
+    return releases, variables, password, archive, '2026-03-01_production_'
+
+
+def test_mlds_release_for_an_affiliate_fetched_once_and_unpacked(role, sandbox):
+    """An MLDS release (an SE extension the affiliate is approved for) through the role in controller mode: one
+    download through MLDS for five hosts, verified by MD5, unpacked, current switched; the second run is a no-op."""
+    releases, variables, password, archive, release_id = seed_mlds_extension(sandbox)
 
     first = role.run(releases, variables, secrets=(password,))
     assert len(archive_downloads(sandbox, 'mlds_download')) == 1
