@@ -60,6 +60,10 @@ class DownloadError(ReleasesError):
     """The download could not be completed; the destination is untouched."""
 
 
+class UnresumableError(DownloadError):
+    """The download could not be completed from a server that does not resume: its partial is worth nothing."""
+
+
 class DiskFullError(DownloadError):
     """The filesystem refused the bytes (full, quota, file size limit)."""
 
@@ -229,6 +233,7 @@ class Downloader:
         self.http = http
         self.policy = http.policy
         self.describe_status = describe_status or (lambda status: 'HTTP %s' % status)
+        self.ranges_ignored = False  # set by _stream_into
 
     def stream(self, url, partial, size, algorithms):
         result = StreamResult()
@@ -260,16 +265,25 @@ class Downloader:
         os.lseek(fd, 0, os.SEEK_SET)
         return dict((algorithm, hashlib.new(algorithm)) for algorithm in algorithms), 0
 
+    def _gave_up(self, why, have, size, partial):
+        """The error to give up with: what went wrong, and what became of the partial download."""
+        if self.ranges_ignored and have:
+            return UnresumableError('%s; the partial download was discarded: the server answered a request to resume '
+                                    'with the whole file, so it cannot be resumed.' % why)
+        return DownloadError('%s; %s.' % (why, _kept(have, size, partial)))
+
     def _stream_into(self, fd, url, partial, size, algorithms, result):
         sized = size is not None
         # Without a known size a partial cannot be trusted (nothing says where it ends): start from byte 0.
         hashers, have = self._start(fd, size, algorithms) if sized else self._restart(fd, algorithms)
         result.bytes_resumed = have
         attempt = 0
+        # Set once the server answers a Range request with the whole file: a partial is then worth nothing.
+        self.ranges_ignored = False
         complete = sized and have >= size and size > 0
         while not complete:
             if attempt > self.policy.retries:
-                raise DownloadError('Gave up after %d attempts; %s.' % (result.attempts, _kept(have, size, partial)))
+                raise self._gave_up('Gave up after %d attempts' % result.attempts, have, size, partial)
             result.attempts += 1
             headers = {'Range': 'bytes=%d-' % have} if sized and have else None
             try:
@@ -290,6 +304,7 @@ class Downloader:
                     continue
                 if status == 200 and have:
                     # The server ignored the Range: the body is the whole file.
+                    self.ranges_ignored = True
                     hashers, have = self._restart(fd, algorithms)
                     result.bytes_resumed = 0
                 elif status == 416:
@@ -313,8 +328,8 @@ class Downloader:
                 else:
                     hashers, have = self._restart(fd, algorithms)
                 if attempt >= self.policy.retries:
-                    raise DownloadError('The connection kept failing (last: %s); %s.'
-                                        % (self.http.describe(exc), _kept(have, size, partial))) from None
+                    raise self._gave_up('The connection kept failing (last: %s)' % self.http.describe(exc),
+                                        have, size, partial) from None
                 self.policy.wait(attempt)
                 attempt += 1
                 continue
@@ -325,7 +340,7 @@ class Downloader:
             if not complete:
                 # The body ended early without an error: treat it like a dropped connection.
                 if attempt >= self.policy.retries:
-                    raise DownloadError('The server kept closing the connection early; %s.' % _kept(have, size, partial))
+                    raise self._gave_up('The server kept closing the connection early', have, size, partial)
                 self.policy.wait(attempt)
                 attempt += 1
         result.digests = dict((algorithm, hasher.hexdigest()) for algorithm, hasher in hashers.items())
@@ -479,9 +494,9 @@ def fetch_to(http, url, dest, target, algorithms, describe_status=None):
             with contextlib.suppress(OSError):
                 os.unlink(partial)
             raise
-        except (DownloadError, TransportError):
-            if target.size is None:
-                _remove(partial)  # an unsized partial can never be resumed
+        except (DownloadError, TransportError) as exc:
+            if target.size is None or isinstance(exc, UnresumableError):
+                _remove(partial)  # an unsized partial, or one from a server that does not resume, is worth nothing
             else:
                 _remove_if_empty(partial)
             raise

@@ -150,7 +150,7 @@ def test_feed_info_reads_selects_and_refuses(run_playbook, feeds, feed_server, w
     belgium = run.result('mlds over http')['entry']
     assert belgium['file_url'].endswith('/releaseFiles/1433220/download')
     assert belgium['dependencies'] == [{'identifier': INTERNATIONAL, 'version': '20250301',
-                                        'version_uri': INTERNATIONAL + '/version/20250301'}]
+                                        'version_uri': INTERNATIONAL + '/version/20250301', 'kind': 'edition'}]
     assert run.result('ncts by version_uri')['entry']['file_url'] == 'http://localhost:1080/blue3.r2'
     assert run.result('ncts by version_uri')['entry']['length'] is None
     assert run.result('ncts newest loinc')['entry']['version'] == '2.65'

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.terminology.releases.plugins.module_utils._download import RECEIVE_READ
+
 from conftest import SandboxHelper, _load_sandbox_control
 from hardening import (
     ITEM,
@@ -344,8 +346,9 @@ def read_only_dest(h):
 def killed(h):
     dest = h.workspace / 'dest'
     dest.mkdir()
-    # The module writes whole 1 MiB reads: stalling after 2.5 MB leaves it holding 2 MiB on disk, waiting.
-    kept = 2 * 1024 * 1024
+    # The module writes each whole read (RECEIVE_READ bytes) as it arrives: stalling after 2.5 MB leaves it holding
+    # the whole reads before the stall on disk, waiting for the rest of the next one.
+    kept = 2_500_000 // RECEIVE_READ * RECEIVE_READ
     h.sandbox.add_faults({'kind': 'archive', 'type': 'stall', 'seconds': 6, 'after_bytes': 2_500_000})
     pending = h.start([h.fetch_task('fetch', dest)])
     deadline = time.monotonic() + 60

@@ -257,6 +257,16 @@ def test_server_ignoring_range_after_a_drop(local_server, fetch, dest):
     assert read(dest) == DATA
 
 
+def test_server_ignoring_range_that_keeps_dropping_leaves_no_partial(local_server, fetch, dest, sleeps):
+    # Once the server answered a Range request with the whole file, a partial from it can never be resumed.
+    local_server.route(PATH, local_server.file(DATA, ranges=False, drop_after=CUT))
+    with pytest.raises(DownloadError, match='answered a request to resume with the whole file'):
+        fetch(dest, sha256_target(), retries=2)
+    assert len(local_server.requests) == 3
+    assert not os.path.exists(partial_path(dest, sha256_target()))
+    assert not os.path.exists(dest)
+
+
 def test_416_restarts_from_the_first_byte(local_server, fetch, dest):
     write(partial_path(dest, sha256_target()), DATA[:CUT])
     local_server.route(PATH, local_server.reply(416, headers={'Content-Range': 'bytes */%d' % len(DATA)}), local_server.file(DATA))
