@@ -55,24 +55,23 @@ class Attributes(object):
         return found
 
 
-def _user_id(owner):
-    owner = str(owner)
-    if owner.isdigit():
-        return int(owner)
+def _account_id(value, lookup, option, what):
+    """The numeric id of a user or group given by name or number, as ansible.builtin.file takes them."""
+    value = str(value)
+    if value.isdigit():
+        return int(value)
     try:
-        return pwd.getpwnam(owner).pw_uid
+        return lookup(value)
     except KeyError:
-        raise InputError('owner: there is no user %s on this host.' % owner) from None
+        raise InputError('%s: there is no %s %s on this host.' % (option, what, value)) from None
+
+
+def _user_id(owner):
+    return _account_id(owner, lambda name: pwd.getpwnam(name).pw_uid, 'owner', 'user')
 
 
 def _group_id(group):
-    group = str(group)
-    if group.isdigit():
-        return int(group)
-    try:
-        return grp.getgrnam(group).gr_gid
-    except KeyError:
-        raise InputError('group: there is no group %s on this host.' % group) from None
+    return _account_id(group, lambda name: grp.getgrnam(name).gr_gid, 'group', 'group')
 
 
 def _mode(value, option):
@@ -106,7 +105,8 @@ def _provenance_value(value):
     return 'null' if value is None else repr(value) if isinstance(value, str) else str(value)
 
 
-def _release_dirs(base):
+def release_dirs(base):
+    """The release directories of a name: real directories, not hidden (temporary ones are), not current."""
     with os.scandir(base) as entries:
         return sorted(entry.name for entry in entries
                       if not entry.name.startswith('.') and entry.name != CURRENT and entry.is_dir(follow_symlinks=False))
@@ -181,7 +181,7 @@ def problems(root, expected, attributes, current, record):
         found += _handoff_problems(archive, expected['handoff'], attributes)
     keep = expected.get('keep')
     if keep is not None:
-        kept = _release_dirs(base)
+        kept = release_dirs(base)
         if len(kept) > keep:
             found.append('%s holds %d release directories, more than %d' % (base, len(kept), keep))
     return found

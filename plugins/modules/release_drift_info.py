@@ -262,24 +262,10 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.terminology.releases.plugins.module_utils import _in_place, _module, _provenance
 from ansible_collections.terminology.releases.plugins.module_utils._errors import InputError
 
-CURRENT = 'current'
-
-
-def release_dirs(base):
-    """The release directories of a name: real directories, not hidden (temporary ones are), not current."""
-    found = []
-    with os.scandir(base) as entries:
-        for entry in entries:
-            if entry.name.startswith('.') or entry.name == CURRENT:
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                found.append(entry.name)
-    return sorted(found)
-
 
 def current_dir(base, problems):
     """The name of the release directory current points to, or None (with the problem added)."""
-    link = os.path.join(base, CURRENT)
+    link = os.path.join(base, _in_place.CURRENT)
     if not os.path.lexists(link):
         problems.append(_provenance.problem('no current', link, '%s does not exist.' % link))
         return None
@@ -313,7 +299,7 @@ def describe_name(root, name, rehash):
         return entry
     current = current_dir(base, problems)
     entry['current'] = current
-    for directory in release_dirs(base):
+    for directory in _in_place.release_dirs(base):
         record, _problem = read_record(os.path.join(base, directory))
         record = record or {}
         entry['releases'].append({'dir': directory, 'current': directory == current, 'record': bool(record),
