@@ -158,3 +158,12 @@ def test_a_feed_url_with_a_credential_is_refused_without_showing_it(role, sandbo
     message = run.failures()[0]['result']['msg']
     assert message.count('the feed URL carries a credential') == 2 and 'release_sync_feed_password' in message, message
     assert not (role.workspace / 'hosts').exists()
+
+
+def test_a_version_the_feed_lacks_fails_naming_the_release_and_places_nothing(role, sandbox):
+    run = role.run(releases(sandbox, version='20240101'), feed_vars(), expect_failure=True, secrets=(FEED_PASSWORD,))
+    message = run.failures()[0]['result']['msg']
+    assert 'Release uk_clinical (feed content item "%s", version "20240101")' % UK_CLINICAL in message, message
+    assert '20251001' in message, 'the versions the feed has are listed: ' + message
+    assert sandbox.downloads('syndication_file') == []
+    assert not any((role.root(host) / 'uk_clinical' / 'current').exists() for host in HOSTS)
