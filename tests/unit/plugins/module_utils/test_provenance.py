@@ -12,9 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
+from pathlib import Path
 
 import pytest
+import yaml
 
 from ansible_collections.terminology.releases.plugins.module_utils import _hashing, _provenance
 from ansible_collections.terminology.releases.plugins.module_utils._provenance import ProvenanceError
@@ -82,6 +85,29 @@ def test_a_plain_feed_url_is_recorded(tmp_path):
               'identifier': 'http://snomed.info/sct/83821000000107', 'version': '41.2.0'}
     path, record = make_release(tmp_path / 'rel', source=source)
     assert _provenance.read(path)['source'] == source
+
+
+ROLE_VARS = Path(__file__).resolve().parents[4] / 'roles' / 'release_sync' / 'vars' / 'main.yml'
+
+
+@pytest.mark.parametrize('feed', [
+    'https://user:secret@feeds.example.org/syndication.xml',
+    'https://user@feeds.example.org/syndication.xml',
+    'https://feeds.example.org/syndication.xml?api_key=abc',
+    'https://feeds.example.org/feed.xml?X-Amz-Signature=abc&x=1',
+    'https://feeds.example.org/feed.xml?page=1;Token=abc',
+    'https://feeds.example.org/syndication.xml?page=2',
+    'https://feeds.example.org/key/feed.xml',
+    'https://feeds.example.org/feed.xml#token=abc',
+    'http://127.0.0.1:8080/syndication/feed.xml',
+])
+def test_the_role_refuses_exactly_the_feed_urls_a_record_refuses(feed):
+    """release_sync refuses a feed URL before any run (tasks/validate.yml) with its own copy of url_problem's
+    patterns, since a role cannot call module_utils: the copy must refuse the same URLs."""
+    role_vars = yaml.safe_load(ROLE_VARS.read_text(encoding='utf-8'))
+    refused = bool(re.match(role_vars['__release_sync_url_userinfo'], feed)
+                   or re.search(role_vars['__release_sync_url_secret_query'], feed))
+    assert refused is (_provenance.url_problem(feed) is not None)
 
 
 @pytest.mark.parametrize('change, message', [
