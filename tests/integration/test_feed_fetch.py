@@ -127,3 +127,47 @@ def test_an_entry_without_a_hash_is_refused_unless_allowed(run_playbook, workspa
     assert allowed.result()['verified'] == ['length']
     assert any('offers no hash' in warning for warning in allowed.warnings()), allowed.warnings()
     assert (host / 'notes.zip').read_bytes() == (directory / 'notes.zip').read_bytes()
+
+
+def test_trud_signature_end_to_end_and_auto_on_a_host_without_gpg(run_playbook, fetch_task, sandbox, workspace,
+                                                                  published):
+    """A mirror keeps TRUD's signed checksum files beside the archive. signature: auto checks them where gpg is
+    (signature in verified), and on a host without gpg (PATH without it) places the file verified by the feed's
+    SHA-256 and length only, claiming no signature; signature: required there fails, saying gpg is missing, and
+    places nothing."""
+    directory, base_url, _served = published
+    release = sandbox.release(101, 0)
+    kept = run_playbook([
+        dict(fetch_task('mirror', dest=str(directory), release_id=release['id'], keep_support_files=True),
+             register='mirrored'),
+        {'name': 'feed', FEED: {'path': str(directory / 'feed'), 'base_url': base_url, 'title': 'Mirror',
+                                'entries': [{'release': '{{ mirrored }}', 'identifier': EXTENSION,
+                                             'version': release['releaseDate'].replace('-', '')}]}},
+    ])
+    support = kept.result('mirror')['support_files']
+    assert len(support) == 3, support
+    files = dict(zip(['checksum', 'signature', 'public_key'], [base_url + path.rsplit('/', 1)[1] for path in support]))
+    signed = {'signature_files': files, 'signature': 'auto', 'trusted_fingerprints': [sandbox.trud_fingerprint]}
+    no_gpg = workspace / 'bin-without-gpg'
+    no_gpg.mkdir()
+
+    with_gpg = workspace / 'with-gpg'
+    with_gpg.mkdir()
+    result = run_playbook([fetch(with_gpg, base_url, **signed)]).result()
+    assert result['verified'] == ['length', 'sha256', 'signature'], result
+    assert result['signature']['fingerprint'] == sandbox.trud_fingerprint
+
+    without = workspace / 'without-gpg'
+    without.mkdir()
+    task = dict(fetch(without, base_url, **signed), environment={'PATH': str(no_gpg)})
+    result = run_playbook([task]).result()
+    assert result['verified'] == ['length', 'sha256'] and result['signature'] is None, result
+    assert sha256_file(without / release['archiveFileName']) == release['archiveFileSha256'].lower()
+
+    refused = workspace / 'refused'
+    refused.mkdir()
+    task = dict(fetch(refused, base_url, **dict(signed, signature='required')), environment={'PATH': str(no_gpg)})
+    run = run_playbook([ignoring_errors(task)], expect_failure=True)
+    msg = run.failure_message()
+    assert "'gpg' binary was not found" in msg and 'install GnuPG' in msg, msg
+    assert list(refused.iterdir()) == [], 'a file whose signature could not be checked was placed'

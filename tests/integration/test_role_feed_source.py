@@ -16,11 +16,14 @@ import uuid
 
 import pytest
 
+from test_role_drift import DriftRunner
 from test_role_mirror import MirrorRunner
 from test_role_release_sync import HOSTS, RoleRunner, snapshot
+from test_role_sets import set_result
 from trud_itest import serve_directory, sha256_file
 
 UK_CLINICAL = 'http://snomed.info/sct/83821000000107'
+UK_DRUG = 'http://snomed.info/sct/999000011000001104'
 FEED_USER, FEED_PASSWORD = 'feed-reader', 'itest-feed-Pass/With=Odd 9f1&x'
 SYNC_SKIPPED = 'Sync the releases not in place'
 
@@ -167,3 +170,54 @@ def test_a_version_the_feed_lacks_fails_naming_the_release_and_places_nothing(ro
     assert '20251001' in message, 'the versions the feed has are listed: ' + message
     assert sandbox.downloads('syndication_file') == []
     assert not any((role.root(host) / 'uk_clinical' / 'current').exists() for host in HOSTS)
+
+
+def test_report_mode_finds_the_hosts_behind_the_feed(tmp_path, ansible_collections_path, sandbox):
+    """Report mode over a fleet synced to the older of two feed versions: every host is behind the feed's newest,
+    named by its release directory, and nothing is written or downloaded; asked about the pinned version, the same
+    fleet has no drift."""
+    role = DriftRunner(tmp_path, ansible_collections_path, sandbox)
+    pinned, newest = entry_of(sandbox, '20250903'), entry_of(sandbox, '20251001')
+    role.run(releases(sandbox, version='20250903'), feed_vars(), secrets=(FEED_PASSWORD,))
+    sandbox.clear_log()
+    before = snapshot(role.workspace)
+
+    run = role.run(releases(sandbox), feed_vars(release_sync_mode='report'), secrets=(FEED_PASSWORD,))
+    assert snapshot(role.workspace) == before, 'report mode wrote something'
+    assert sandbox.downloads('syndication_file') == []
+    drift = role.report(run)
+    newest_dir, pinned_dir = newest['file_name'][:-len('.zip')], pinned['file_name'][:-len('.zip')]
+    assert drift['upstream'] == {'uk_clinical': {'release_id': newest['file_name'], 'release_date': newest['published'],
+                                                 'dir': newest_dir}}, drift['upstream']
+    assert drift['behind'] == [{'host': host, 'name': 'uk_clinical', 'current': pinned_dir, 'upstream': newest_dir}
+                               for host in HOSTS]
+    assert drift['tampered'] == [] and drift['problems'] == [] and drift['drifted'] is True
+
+    quiet = role.run(releases(sandbox, version='20250903'), feed_vars(release_sync_mode='report'),
+                     secrets=(FEED_PASSWORD,))
+    assert role.report(quiet)['drifted'] is False, role.table(quiet)
+
+
+def test_a_dependency_set_of_feed_releases_switches_together_or_stays(role, sandbox):
+    """The feed's UK Drug Extension depends on the UK Clinical Edition of 20251001 (its first
+    sct:editionDependency): with the newest clinical edition the set switches together; pinned to the older
+    clinical edition, the dependency does not match, so neither member moves and the reason names both versions."""
+    drug = {'name': 'uk_drug', 'source': 'feed', 'feed': sandbox.feed_url, 'identifier': UK_DRUG}
+    sets = [{'name': 'uk', 'members': ['uk_clinical', 'uk_drug'], 'rule': 'dependency'}]
+    newest, drug_entry = entry_of(sandbox, '20251001'), [
+        entry for entry in sandbox.feed_entries() if entry['identifier'] == UK_DRUG][0]
+    first = role.run(releases(sandbox) + [drug], feed_vars(release_sync_sets=sets), secrets=(FEED_PASSWORD,))
+    for host in HOSTS:
+        assert set_result(first, host)['uk']['switched'] is True, set_result(first, host)
+        assert os.readlink(role.root(host) / 'uk_clinical' / 'current') == newest['file_name'][:-len('.zip')]
+        assert os.readlink(role.root(host) / 'uk_drug' / 'current') == drug_entry['file_name'][:-len('.zip')]
+
+    held = role.run(releases(sandbox, version='20250903') + [drug], feed_vars(release_sync_sets=sets),
+                    expect_failure=True, secrets=(FEED_PASSWORD,))
+    for host in HOSTS:
+        result = set_result(held, host)['uk']
+        assert result['switched'] is False
+        assert result['reason'] == 'uk_drug depends on %s/version/20251001, which is not the version of an earlier ' \
+            'member (%s/version/20250903)' % (UK_CLINICAL, UK_CLINICAL), result['reason']
+        assert os.readlink(role.root(host) / 'uk_clinical' / 'current') == newest['file_name'][:-len('.zip')]
+        assert os.readlink(role.root(host) / 'uk_drug' / 'current') == drug_entry['file_name'][:-len('.zip')]
