@@ -115,13 +115,14 @@ def release_dirs(base):
 def _unpacked_problems(directory, sha256, attributes):
     tree = os.path.join(directory, UNPACKED)
     marker = _unpack.read_marker(tree) if os.path.isdir(tree) else None
-    if not marker:
+    reason, damage = _unpack.tree_state(tree, marker, sha256)
+    if reason == 'no record':
         return ['%s is not an unpacked tree' % tree]
-    if (marker.get('archive') or {}).get('sha256') != sha256:
+    if reason == 'archive changed':
         return ['%s was unpacked from another archive' % tree]
-    found = ['%s: %s' % (tree, problem) for problem in _unpack.tree_problems(tree, marker)]
-    if found:
-        return found
+    if damage:
+        return ['%s: %s' % (tree, problem) for problem in damage]
+    found = []
     directories, files = _unpack.marker_paths(tree, marker)
     for path in directories:
         found.extend(attributes.problems(path, 'directory'))

@@ -287,6 +287,18 @@ def tree_problems(dest, marker):
     return problems
 
 
+def tree_state(dest, marker, sha256):
+    """(reason, problems) of a tree with that record against the archive with that SHA-256: (None, []) when the
+    tree is what release_unpack made of it, else 'no record', 'archive changed' or 'tree damaged' (with the
+    tree_problems that show the damage). The one rule of release_unpack's rerun and the role's no-op check."""
+    if not marker:
+        return 'no record', []
+    if (marker.get('archive') or {}).get('sha256') != sha256:
+        return 'archive changed', []
+    problems = tree_problems(dest, marker)
+    return ('tree damaged' if problems else None), problems
+
+
 def marker_paths(dest, marker):
     """(directories, files) of a recorded tree as absolute paths, the tree's root and the record included."""
     directories = [dest] + [os.path.join(dest, path) for path in marker.get('directories') or []]

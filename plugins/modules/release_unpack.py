@@ -337,12 +337,7 @@ class Unpack:
                 raise _unpack.UnpackError('dest %s exists, is not empty and was not made by release_unpack (it has no %s); '
                                           'refusing to replace it. Remove it or choose another dest.'
                                           % (dest, _unpack.MARKER))
-            return 'no record'
-        if (marker.get('archive') or {}).get('sha256') != sha256:
-            return 'archive changed'
-        if _unpack.tree_problems(dest, marker):
-            return 'tree damaged'
-        return None
+        return _unpack.tree_state(dest, marker, sha256)[0]
 
     def extract(self, src, dest, plan, sha256, limits):
         parent = os.path.dirname(dest)

@@ -166,7 +166,8 @@ def test_trud_signature_end_to_end_and_auto_on_a_host_without_gpg(run_playbook, 
 
     refused = workspace / 'refused'
     refused.mkdir()
-    task = dict(fetch(refused, base_url, **dict(signed, signature='required')), environment={'PATH': str(no_gpg)})
+    task = dict(fetch(refused, base_url, **signed), environment={'PATH': str(no_gpg)})
+    task[FETCH]['signature'] = 'required'
     run = run_playbook([ignoring_errors(task)], expect_failure=True)
     msg = run.failure_message()
     assert "'gpg' binary was not found" in msg and 'install GnuPG' in msg, msg

@@ -39,6 +39,7 @@ from ansible_collections.terminology.releases.plugins.module_utils._unpack impor
     member_parts,
     plan,
     remove_leftovers,
+    tree_state,
 )
 
 MIB = 1024 * 1024
@@ -610,3 +611,17 @@ def test_leftovers_of_other_trees_are_kept(tmp_path, dest):
     os.mkdir(str(tmp_path / '.unpacked.x4.keep'))
     remove_leftovers(dest)
     assert sorted(os.listdir(str(tmp_path))) == ['.other.x3.unpacking', '.unpacked.x4.keep']
+
+
+def test_tree_state_names_the_first_reason_to_unpack_again(tmp_path):
+    """No record, a record of another archive, a damaged tree, and an intact one: the rule release_unpack's rerun
+    and the role's no-op check share."""
+    tree = tmp_path / 'unpacked'
+    (tree / 'Snapshot').mkdir(parents=True)
+    (tree / 'Snapshot' / 'concepts.txt').write_bytes(b'12345')
+    marker = {'archive': {'sha256': 'a' * 64}, 'directories': ['Snapshot'], 'files': [['Snapshot/concepts.txt', 5]]}
+    assert tree_state(str(tree), None, 'a' * 64) == ('no record', [])
+    assert tree_state(str(tree), marker, 'b' * 64) == ('archive changed', [])
+    assert tree_state(str(tree), marker, 'a' * 64) == (None, [])
+    (tree / 'Snapshot' / 'concepts.txt').write_bytes(b'123')
+    assert tree_state(str(tree), marker, 'a' * 64) == ('tree damaged', ['Snapshot/concepts.txt has 3 bytes, not 5'])
