@@ -22,7 +22,9 @@ import time
 
 import pytest
 
+from test_role_drift import DriftRunner
 from test_role_release_sync import HOSTS, MLDS_ARCHIVE, RoleRunner, dir_name, seed_mlds_extension, snapshot
+from test_role_sets import UK_RELEASES, UK_SET, set_result
 from trud_itest import serve_directory, sha256_file
 
 ITEM = 101
@@ -216,3 +218,44 @@ def test_an_mlds_release_goes_through_the_mirror_once_and_the_hosts_get_no_passw
     rerun = runner.run(releases_, variables, secrets=(password,))
     assert rerun.changed() == dict((host, 0) for host in HOSTS), rerun.describe()
     assert sandbox.downloads('mlds_download') == [] and served[served_before:] == []
+
+
+class MirrorDriftRunner(MirrorRunner, DriftRunner):
+    """The mirror runner whose play also shows release_sync_drift (the fleet split into london and leeds)."""
+
+
+def test_a_set_and_the_drift_report_work_the_same_through_the_mirror(tmp_path, ansible_collections_path, sandbox):
+    """Mirror mode with a release set of two TRUD items: both are fetched once on the mirror and switch together on
+    every host; when only the clinical edition moves on, report mode (selecting on the mirror, where the key is)
+    finds every host behind on it without writing or downloading anything, and a sync holds the set, since its
+    members would differ in version, keeping both current on every host."""
+    runner = MirrorDriftRunner(tmp_path, ansible_collections_path, sandbox)
+    sandbox.add_release(105, version='40.4.0', release_date='2025-10-08', size=900_000)
+    clinical, drug = sandbox.release(101), sandbox.release(105)
+    variables = {'release_sync_sets': [UK_SET]}
+    with serve_directory(runner.store) as (runner.url, _served, _corrupt):
+        first = runner.run(UK_RELEASES, variables)
+        assert len(sandbox.downloads('archive')) == 2, 'one upstream download per release'
+        for host in HOSTS:
+            assert set_result(first, host)['uk']['switched'] is True
+            assert set_result(first, host)['uk']['current'] == {'clinical': dir_name(clinical), 'drug': dir_name(drug)}
+            record = json.loads((runner.root(host) / 'drug' / 'current' / 'provenance.json').read_text())
+            assert record['set'] == 'uk' and record['mirror']['host'] == 'mirror'
+
+        sandbox.add_release(101, version='41.0.0', release_date='2026-03-04', size=1_100_000)
+        newer = sandbox.release(101)
+        before, store_before = snapshot(runner.workspace / 'hosts'), snapshot(runner.store)
+        report = runner.run(UK_RELEASES, dict(variables, release_sync_mode='report'))
+        assert snapshot(runner.workspace / 'hosts') == before and snapshot(runner.store) == store_before
+        assert len(sandbox.downloads('archive')) == 2, 'report mode downloaded'
+        drift = runner.report(report)
+        assert drift['behind'] == [{'host': host, 'name': 'clinical', 'current': dir_name(clinical),
+                                    'upstream': dir_name(newer)} for host in HOSTS], drift['behind']
+        assert drift['tampered'] == [] and drift['problems'] == [] and drift['split'] == []
+
+        held = runner.run(UK_RELEASES, variables, expect_failure=True)
+        for host in HOSTS:
+            result = set_result(held, host)['uk']
+            assert result['switched'] is False and 'not of the same version' in result['reason'], result
+            assert runner.root(host).joinpath('clinical', 'current').resolve().name == dir_name(clinical)
+            assert runner.root(host).joinpath('drug', 'current').resolve().name == dir_name(drug)
