@@ -80,11 +80,16 @@ def lstat_or_none(path):
         return None
 
 
+def method_of(src_stat, dest_stat):
+    """How dest holds src: 'link' (the same inode) or 'copy'."""
+    return 'link' if (src_stat.st_dev, src_stat.st_ino) == (dest_stat.st_dev, dest_stat.st_ino) else 'copy'
+
+
 def same_file(src_stat, dest_stat):
     """dest is src: the same inode (a hard link), or a regular file of src's size and modification time (a copy)."""
     if src_stat is None or dest_stat is None or not stat.S_ISREG(dest_stat.st_mode):
         return False
-    if (src_stat.st_dev, src_stat.st_ino) == (dest_stat.st_dev, dest_stat.st_ino):
+    if method_of(src_stat, dest_stat) == 'link':
         return True
     return src_stat.st_size == dest_stat.st_size and src_stat.st_mtime_ns == dest_stat.st_mtime_ns
 
@@ -168,6 +173,15 @@ def remove_placed(src, dest):
 def record_bytes(src, dest, method):
     return (json.dumps({'version': RECORD_VERSION, 'src': src, 'path': dest, 'method': method},
                        indent=2, sort_keys=True) + '\n').encode('utf-8')
+
+
+def record_matches(path, src, dest, method):
+    """Whether the record at path is exactly the one release_handoff writes for this hand-off."""
+    try:
+        with open(path, 'rb') as handle:
+            return handle.read(65537) == record_bytes(src, dest, method)
+    except OSError:
+        return False
 
 
 def read_record(path):

@@ -139,12 +139,7 @@ def _handoff_problems(archive, handoff, attributes):
         return ['%s is not the archive handed off' % path]
     found = attributes.problems(path, 'file')
     if record_path:
-        method = 'link' if (archive_stat.st_dev, archive_stat.st_ino) == (placed.st_dev, placed.st_ino) else 'copy'
-        try:
-            with open(record_path, 'rb') as handle:
-                same = handle.read(65537) == _handoff.record_bytes(archive, path, method)
-        except OSError:
-            same = False
+        same = _handoff.record_matches(record_path, archive, path, _handoff.method_of(archive_stat, placed))
         found += attributes.problems(record_path, 'file') if same else ['%s does not record this hand-off' % record_path]
     return found
 

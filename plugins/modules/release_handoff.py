@@ -282,7 +282,7 @@ class Handoff:
                                         prepare=lambda temp: self.set_attributes(temp, True))
         else:
             changed = self.set_attributes(dest, changed)
-            method = 'link' if (src_stat.st_dev, src_stat.st_ino) == (dest_stat.st_dev, dest_stat.st_ino) else 'copy'
+            method = _handoff.method_of(src_stat, dest_stat)
         if params['record'] and method and not check:
             data = _handoff.record_bytes(src, dest, method)
             changed = _fs.write_if_different(params['record'], data) or changed

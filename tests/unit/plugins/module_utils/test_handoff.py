@@ -62,6 +62,7 @@ def test_a_hard_link_on_the_same_filesystem_is_in_place_by_its_inode(archive, fo
     assert _handoff.place(archive, dest) == 'link'
     assert os.path.samefile(archive, dest) and sorted(os.listdir(folder)) == ['x_20251001.zip']
     assert _handoff.reason(os.stat(archive), dest, os.lstat(dest)) is None
+    assert _handoff.method_of(os.stat(archive), os.lstat(dest)) == 'link'
 
 
 def test_a_copy_is_checked_fsyncd_and_known_by_size_and_mtime(archive, folder, monkeypatch):
@@ -78,6 +79,7 @@ def test_a_copy_is_checked_fsyncd_and_known_by_size_and_mtime(archive, folder, m
     # Known from metadata alone: opening the archive now would fail the test.
     monkeypatch.setattr('builtins.open', lambda *args, **kwargs: pytest.fail('the archive was read'))
     assert _handoff.reason(os.stat(archive), dest, os.lstat(dest)) is None
+    assert _handoff.method_of(os.stat(archive), os.lstat(dest)) == 'copy'
 
 
 @pytest.mark.parametrize('code', [errno.EXDEV, errno.EPERM])
@@ -153,3 +155,14 @@ def test_the_record_round_trips_and_a_foreign_one_is_ignored(tmp_path):
         record.write_text(text)
         assert _handoff.read_record(str(record)) is None
     assert _handoff.read_record(str(tmp_path / 'missing')) is None
+
+
+def test_a_record_matches_only_the_hand_off_it_was_written_for(tmp_path):
+    record = tmp_path / '.handoff.json'
+    assert _handoff.record_matches(str(record), '/r/a.zip', '/w/S/a.zip', 'link') is False, 'no record'
+    record.write_bytes(_handoff.record_bytes('/r/a.zip', '/w/S/a.zip', 'link'))
+    assert _handoff.record_matches(str(record), '/r/a.zip', '/w/S/a.zip', 'link') is True
+    assert _handoff.record_matches(str(record), '/r/a.zip', '/w/S/a.zip', 'copy') is False
+    assert _handoff.record_matches(str(record), '/r/b.zip', '/w/S/a.zip', 'link') is False
+    record.write_bytes(_handoff.record_bytes('/r/a.zip', '/w/S/a.zip', 'link') + b' ')
+    assert _handoff.record_matches(str(record), '/r/a.zip', '/w/S/a.zip', 'link') is False
