@@ -560,6 +560,26 @@ def test_each_failed_check_has_its_own_short_message(role, sandbox):
     assert not any(role.root(host).exists() for host in HOSTS)
 
 
+def test_every_path_the_role_writes_under_must_be_absolute_and_not_the_root(role, sandbox):
+    """The root, the mirror's store and Snowstorm's import folder given as "/", "//" and a relative path: each is
+    refused in its own sentence before anything is fetched or written."""
+    releases = [{'name': 'clinical', 'item': 101, 'layout': 'snowstorm', 'code_system': 'SNOMEDCT-UK'}]
+    run = role.run(releases, {'release_sync_root': '/', 'release_sync_fetch_mode': 'mirror',
+                              'release_sync_mirror_host': 'host1', 'release_sync_mirror_url': 'http://mirror.invalid/',
+                              'release_sync_mirror_store': '//', 'release_sync_snowstorm_path': 'import'},
+                   expect_failure=True, verbosity=None)
+    failed = run.failures()
+    assert sorted(entry['host'] for entry in failed) == HOSTS
+    for entry in failed:
+        assert entry['result']['msg'] == (
+            'release_sync_root must be an absolute path other than /, not "/". '
+            'release_sync_mirror_store must be an absolute path other than /, not "//". '
+            "release_sync_snowstorm_path must be the absolute path of Snowstorm's release import folder (its "
+            'release.storage.local.path) for the releases in the snowstorm layout, not "import".'), entry['result']['msg']
+    assert archive_downloads(sandbox) == []
+    assert not any(role.root(host).exists() for host in HOSTS)
+
+
 def test_a_run_without_diff_shows_no_diff(role, sandbox):
     """The role does not force diff mode on any task: a run without --diff prints no diff, and the result still
     names the release current pointed to before."""
