@@ -22,6 +22,16 @@ attributes:
       - This assumes that the system controlled/queried by the module has not changed in a relevant way.
 '''
 
+    # Modules that work on files on a POSIX host.
+    POSIX = r'''
+options: {}
+attributes:
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+'''
+
     INFO_MODULE = r'''
 options: {}
 attributes:

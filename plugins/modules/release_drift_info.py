@@ -27,11 +27,7 @@ author:
 extends_documentation_fragment:
   - terminology.releases.attributes
   - terminology.releases.attributes.info_module
-attributes:
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+  - terminology.releases.attributes.posix
 options:
   root:
     description:

@@ -30,6 +30,7 @@ author:
   - terminology.releases contributors (@terminology-releases)
 extends_documentation_fragment:
   - terminology.releases.attributes
+  - terminology.releases.attributes.posix
 attributes:
   check_mode:
     support: full
@@ -42,10 +43,6 @@ attributes:
       - Shows what is at O(dest)/O(name) before and after.
   idempotent:
     support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
 options:
   src:
     description:

@@ -28,6 +28,7 @@ author:
   - terminology.releases contributors (@terminology-releases)
 extends_documentation_fragment:
   - terminology.releases.attributes
+  - terminology.releases.attributes.posix
 attributes:
   check_mode:
     support: full
@@ -40,10 +41,6 @@ attributes:
       - Shows the archive's SHA-256, the number of files and the unpacked size before and after.
   idempotent:
     support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
 options:
   src:
     description:

@@ -29,6 +29,7 @@ author:
   - terminology.releases contributors (@terminology-releases)
 extends_documentation_fragment:
   - terminology.releases.attributes
+  - terminology.releases.attributes.posix
 attributes:
   check_mode:
     support: full
@@ -41,10 +42,6 @@ attributes:
       - Shows the feed document before and after.
   idempotent:
     support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
 options:
   path:
     description:
